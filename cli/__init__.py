@@ -1,0 +1,1 @@
+"""Command-line front ends: ``textprep`` and ``embeddings``."""

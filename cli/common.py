@@ -1,0 +1,107 @@
+"""Shared plumbing of the command-line front ends: flags from config dataclasses,
+logging, and the one-line error convention (message on stderr, non-zero exit)."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+import typing
+from typing import Callable, Iterable, Sequence
+
+EXIT_USAGE = 2
+
+
+class CLIError(Exception):
+    """An error already phrased for the user: printed as one line, exit code 2."""
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    pass
+
+
+def add_subparser(sub, name: str, help: str, example: str = "", **kw) -> argparse.ArgumentParser:
+    """A subcommand whose ``--help`` ends with a usage example."""
+    epilog = f"example:\n  {example}" if example else None
+    return sub.add_parser(name, help=help, description=help, epilog=epilog, formatter_class=HelpFormatter, **kw)
+
+
+def add_config_args(
+    parser: argparse.ArgumentParser,
+    config_cls,
+    skip: Iterable[str] = (),
+    rename: dict[str, str] | None = None,
+) -> None:
+    """Add one ``--flag`` per field of a config dataclass, default taken from the field.
+
+    ``bool`` fields become ``--flag/--no-flag``; the help text is the field's
+    ``metadata["help"]``.  Each default thus lives in one place, the dataclass.
+    """
+    rename = rename or {}
+    hints = typing.get_type_hints(config_cls)
+    for f in dataclasses.fields(config_cls):
+        if f.name in skip:
+            continue
+        flag = "--" + rename.get(f.name, f.name.replace("_", "-"))
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        kind = hints[f.name]
+        helptext = f.metadata.get("help", "")
+        origin = typing.get_origin(kind)
+        args = [a for a in typing.get_args(kind) if a is not type(None)]
+        if kind is bool:
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=default, help=helptext)
+            continue
+        if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)) and len(args) == 1:
+            kind = args[0]
+        choices = f.metadata.get("choices")
+        if typing.get_origin(kind) in (tuple, list):
+            parser.add_argument(flag, dest=f.name, nargs="*", default=default, help=helptext)
+        else:
+            parser.add_argument(flag, dest=f.name, type=kind, default=default, choices=choices, help=helptext)
+
+
+def config_from_args(config_cls, args: argparse.Namespace, **overrides):
+    """Build a config dataclass from the parsed flags that name its fields."""
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    values = {k: v for k, v in vars(args).items() if k in names}
+    for k, v in values.items():
+        if isinstance(v, list):
+            values[k] = tuple(v)
+    values.update(overrides)
+    return config_cls(**values)
+
+
+def setup_logging(verbose: int = 0) -> None:
+    level = logging.WARNING if verbose < 0 else logging.INFO if verbose == 0 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
+
+
+def run_main(prog: str, parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+    """Parse ``argv`` and run the chosen subcommand's ``func(args) -> int | None``.
+
+    Errors the user can fix become one line on stderr and exit code 2; Ctrl-C exits 130.
+    """
+    args = parser.parse_args(argv)
+    func: Callable | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    setup_logging(getattr(args, "verbose", 0) - getattr(args, "quiet", 0))
+    try:
+        rc = func(args)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except (CLIError, ValueError, TypeError, KeyError, OSError, RuntimeError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        msg = " ".join(str(msg).split()) or type(exc).__name__
+        print(f"{prog}: error: {msg}", file=sys.stderr)
+        return EXIT_USAGE
+    return int(rc or 0)
+
+
+def add_verbosity(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument("-q", "--quiet", action="count", default=0, help="less log output")

@@ -1,0 +1,1 @@
+"""embeddings: word2vec (torch and gensim backends), word vectors and LSTM language models."""

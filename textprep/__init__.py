@@ -1,0 +1,1 @@
+"""textprep: streaming text preprocessing, vocabularies, vectorizers and byte pair encoding."""
