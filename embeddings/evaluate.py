@@ -1,0 +1,192 @@
+"""Judging word vectors: analogy accuracy, similarity correlation, analogy expressions.
+
+* ``evaluate_word_analogies(kv, path)``: files in the ``questions-words.txt`` format
+  (``: section`` lines, then ``a b c d`` meaning a:b = c:d).  Conventions as in gensim's
+  ``KeyedVectors.evaluate_word_analogies``: only the ``restrict_vocab`` most frequent words
+  take part (30,000 here, the figure of the original ``compute-accuracy`` tool and of older
+  gensim releases; gensim 4 defaults to 300,000), words are compared upper-cased, a question
+  with a word outside that set is skipped, and the answer is the best 3CosAdd word other
+  than the three question words.  Accuracy = correct / answered, per section and in total.
+* ``evaluate_word_pairs(kv, path)``: ``word1<TAB>word2<TAB>score`` files (``#`` comments,
+  e.g. WordSim-353); Spearman's rho (and Pearson's r) between the human scores and cosine
+  similarity over the pairs whose two words are known.
+* ``parse_analogy("король - мужчина + женщина")``: (positive words, negative words).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from textprep.corpus import iter_lines
+
+from .keyedvectors import KeyedVectors
+
+RESTRICT_VOCAB = 30_000
+
+
+@dataclass
+class Section:
+    name: str
+    correct: int = 0
+    incorrect: int = 0
+    skipped: int = 0          # questions with a word outside the restricted vocabulary
+
+    @property
+    def accuracy(self) -> float:
+        n = self.correct + self.incorrect
+        return self.correct / n if n else 0.0
+
+    def to_dict(self) -> dict:
+        return {"section": self.name, "correct": self.correct, "incorrect": self.incorrect,
+                "skipped": self.skipped, "accuracy": self.accuracy}
+
+
+@dataclass
+class AnalogyResult:
+    sections: list[Section] = field(default_factory=list)
+    restrict_vocab: int = RESTRICT_VOCAB
+
+    @property
+    def total(self) -> Section:
+        t = Section("total")
+        for s in self.sections:
+            t.correct, t.incorrect, t.skipped = t.correct + s.correct, t.incorrect + s.incorrect, t.skipped + s.skipped
+        return t
+
+    @property
+    def accuracy(self) -> float:
+        return self.total.accuracy
+
+    def to_dict(self) -> dict:
+        return {"restrict_vocab": self.restrict_vocab, "accuracy": self.accuracy,
+                "total": self.total.to_dict(), "sections": [s.to_dict() for s in self.sections]}
+
+
+def _upper_vocab(kv: KeyedVectors, restrict_vocab: int) -> dict[str, int]:
+    """Upper-cased word -> index among the first ``restrict_vocab`` words; the most frequent
+    spelling wins when two words differ only in case."""
+    out: dict[str, int] = {}
+    for i, w in enumerate(kv.index_to_key[:restrict_vocab]):
+        out.setdefault(w.upper(), i)
+    return out
+
+
+def evaluate_word_analogies(
+    kv: KeyedVectors, path: str | os.PathLike, restrict_vocab: int = RESTRICT_VOCAB
+) -> AnalogyResult:
+    """Analogy accuracy per section and in total (see the module docstring for the rules)."""
+    vocab = _upper_vocab(kv, restrict_vocab)
+    limit = min(restrict_vocab, len(kv))
+    unit = kv.unit_vectors[:limit]
+    result = AnalogyResult(restrict_vocab=restrict_vocab)
+    questions: list[tuple[int, int, int, int]] = []
+
+    def flush() -> None:
+        if not questions:
+            return
+        q = np.array(questions)
+        # 3CosAdd for a whole section at once: (n, dim) @ (dim, limit).
+        query = unit[q[:, 1]] - unit[q[:, 0]] + unit[q[:, 2]]
+        query /= np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-12)
+        scores = query @ unit.T
+        np.put_along_axis(scores, q[:, :3], -np.inf, axis=1)
+        guess = scores.argmax(1)
+        sec = result.sections[-1]
+        sec.correct += int((guess == q[:, 3]).sum())
+        sec.incorrect += int((guess != q[:, 3]).sum())
+        questions.clear()
+
+    for n, line in enumerate(iter_lines(path), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith(":"):
+            flush()
+            result.sections.append(Section(line[1:].strip()))
+            continue
+        words = line.upper().split()
+        if len(words) != 4:
+            raise ValueError(f"{path}: line {n}: expected 4 words, got {len(words)}: {line!r}")
+        if not result.sections:
+            raise ValueError(f"{path}: line {n}: question before the first ': section' line")
+        if all(w in vocab for w in words):
+            questions.append(tuple(vocab[w] for w in words))  # type: ignore[arg-type]
+        else:
+            result.sections[-1].skipped += 1
+    flush()
+    return result
+
+
+@dataclass
+class SimilarityResult:
+    spearman: float
+    pearson: float
+    pairs: int
+    skipped: int
+
+    def to_dict(self) -> dict:
+        return {"spearman": self.spearman, "pearson": self.pearson, "pairs": self.pairs, "skipped": self.skipped}
+
+
+def evaluate_word_pairs(
+    kv: KeyedVectors, path: str | os.PathLike, restrict_vocab: int = 300_000
+) -> SimilarityResult:
+    """Spearman and Pearson correlation of cosine similarity with human scores."""
+    from scipy.stats import pearsonr, spearmanr
+
+    vocab = _upper_vocab(kv, restrict_vocab)
+    human, model, skipped = [], [], 0
+    for n, line in enumerate(iter_lines(path), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        try:
+            a, b, score = parts[0].upper(), parts[1].upper(), float(parts[2])
+        except (IndexError, ValueError):
+            raise ValueError(f"{path}: line {n}: expected 'word1<TAB>word2<TAB>score', got {line!r}") from None
+        if a in vocab and b in vocab:
+            human.append(score)
+            model.append(float(kv.unit_vectors[vocab[a]] @ kv.unit_vectors[vocab[b]]))
+        else:
+            skipped += 1
+    if len(human) < 2:
+        raise ValueError(f"{path}: fewer than 2 word pairs are in the vocabulary ({skipped} skipped)")
+    return SimilarityResult(float(spearmanr(human, model)[0]), float(pearsonr(human, model)[0]), len(human), skipped)
+
+
+def parse_analogy(expr: str) -> tuple[list[str], list[str]]:
+    """``"король - мужчина + женщина"`` -> (["король", "женщина"], ["мужчина"]).
+
+    Terms are words joined by ``+`` or ``-``; a sign is a token of its own or glued to the
+    front of its word (``король -мужчина +женщина``).  A hyphen inside a word
+    (``северо-запад``) is part of the word.  The first word may carry a sign.
+    """
+    tokens: list[str] = []
+    for tok in expr.split():
+        if len(tok) > 1 and tok[0] in "+-":
+            tokens += [tok[0], tok[1:]]
+        else:
+            tokens.append(tok)
+    if not tokens:
+        raise ValueError("empty analogy expression")
+    positive: list[str] = []
+    negative: list[str] = []
+    sign, expect_word = "+", True
+    for i, tok in enumerate(tokens):
+        if tok in ("+", "-"):
+            if expect_word and i > 0:
+                raise ValueError(f"bad analogy expression {expr!r}: two signs in a row")
+            sign, expect_word = tok, True
+        elif not expect_word:
+            raise ValueError(f"bad analogy expression {expr!r}: missing '+' or '-' before {tok!r}")
+        else:
+            (positive if sign == "+" else negative).append(tok)
+            sign, expect_word = "+", False
+    if expect_word:
+        raise ValueError(f"bad analogy expression {expr!r}: it ends with a sign")
+    if not positive:
+        raise ValueError(f"bad analogy expression {expr!r}: no positive word")
+    return positive, negative

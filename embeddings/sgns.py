@@ -1,0 +1,122 @@
+"""The two embedding tables of word2vec and their negative-sampling updates (torch).
+
+Skip-gram and CBOW share one objective (Mikolov et al. 2013, "Distributed Representations
+of Words and Phrases"): for an input vector ``h`` and an output word ``o`` with ``k`` noise
+words ``n_1..n_k``,
+
+    loss = -log sigmoid(u_o . h) - sum_j log sigmoid(-u_nj . h)
+
+where ``u`` are rows of the output table.  As in the C tool, the update is plain SGD written
+out by hand, no autograd: for each scored output row ``g = lr * (label - sigmoid(score))``;
+the output row moves by ``g * h`` and the input side by ``sum g * u``.  Only touched rows
+change, through ``index_add_`` (duplicates in a batch add up, as Hogwild threads would).
+
+A batch is a block of centre words, each with its window of context words::
+
+    context (B, 2W) ──▶ input rows      targets (B, 1+k) = centre word, k noise words ──▶ output rows
+
+* skip-gram: every real context word is an input ``h`` scored against the targets of its
+  centre (the C tool's pairing: the context word predicts the centre word).  The ``k`` noise
+  words are drawn once per window and shared by its pairs, which turns the scores into one
+  small matrix product per window instead of a gather per pair.
+* CBOW: ``h`` is the mean of the real context rows; every context word receives the whole
+  input-side step, undivided, like the C tool and gensim's ``cbow_mean=1``.
+
+Tables: the input one starts uniform in ``+-0.5/dim``, the output one at zero.
+"""
+from __future__ import annotations
+
+import torch
+from torch.nn.functional import embedding_bag, logsigmoid
+
+
+class SGNSTables:
+    """Input (``w_in``) and output (``w_out``) tables, both ``(V, dim)`` float32."""
+
+    def __init__(self, vocab_size: int, dim: int, device: torch.device, generator: torch.Generator):
+        self.w_in = (torch.rand(vocab_size, dim, device=device, generator=generator) - 0.5) / dim
+        self.w_out = torch.zeros(vocab_size, dim, device=device)
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {"w_in": self.w_in, "w_out": self.w_out}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        for name in ("w_in", "w_out"):
+            mine = getattr(self, name)
+            if name not in state or state[name].shape != mine.shape:
+                got = tuple(state[name].shape) if name in state else None
+                raise ValueError(f"checkpoint table {name} has shape {got}, expected {tuple(mine.shape)}")
+            mine.copy_(state[name])
+
+
+def _gradients(scores: torch.Tensor, lr: float) -> torch.Tensor:
+    """``lr * (label - sigmoid(score))`` where the last axis holds the positive first."""
+    g = torch.sigmoid(scores).neg_()
+    g[..., 0] += 1.0
+    return g.mul_(lr)
+
+
+def _loss(scores: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Summed ``-log s(x_pos) - sum log s(-x_neg)`` over the examples with ``weight`` 1."""
+    per = logsigmoid(scores[..., 0]) + logsigmoid(-scores[..., 1:]).sum(-1)
+    return -(per * weight).sum()
+
+
+def skipgram_step(
+    tables: SGNSTables,
+    context: torch.Tensor,
+    mask: torch.Tensor,
+    targets: torch.Tensor,
+    lr: float,
+    with_loss: bool = False,
+) -> torch.Tensor | None:
+    """One SGD step on skip-gram windows.
+
+    ``context`` (B, 2W) ids and ``mask`` (B, 2W) bool marking the real context words;
+    ``targets`` (B, 1+k) the centre word then the window's ``k`` noise words.
+    Returns the summed loss over the real pairs when ``with_loss`` (a 0-d tensor), else None.
+    """
+    b, slots = context.shape
+    dim = tables.w_in.shape[1]
+    maskf = mask.to(tables.w_in.dtype)
+    h = tables.w_in.index_select(0, context.reshape(-1)).view(b, slots, dim)      # (B, 2W, D)
+    u = tables.w_out.index_select(0, targets.reshape(-1)).view(b, -1, dim)        # (B, 1+k, D)
+    scores = torch.bmm(h, u.transpose(1, 2))                                       # (B, 2W, 1+k)
+    loss = _loss(scores, maskf) if with_loss else None
+    g = _gradients(scores, lr).mul_(maskf.unsqueeze(2))                            # padded slots: 0
+    grad_u = torch.bmm(g.transpose(1, 2), h)                                       # (B, 1+k, D)
+    grad_h = torch.bmm(g, u)                                                       # (B, 2W, D)
+    tables.w_out.index_add_(0, targets.reshape(-1), grad_u.view(-1, dim))
+    tables.w_in.index_add_(0, context.reshape(-1), grad_h.view(-1, dim))
+    return loss
+
+
+def cbow_step(
+    tables: SGNSTables,
+    context: torch.Tensor,
+    mask: torch.Tensor,
+    targets: torch.Tensor,
+    lr: float,
+    with_loss: bool = False,
+) -> torch.Tensor | None:
+    """One SGD step on CBOW windows (same arguments as ``skipgram_step``).
+
+    Windows without any real context word are left out of the step.
+    """
+    dim = tables.w_in.shape[1]
+    rows, cols = mask.nonzero(as_tuple=True)                   # real context words, row-major
+    flat_ctx = context[rows, cols]
+    n_ctx = mask.sum(1)                                         # (B,)
+    offsets = torch.cumsum(n_ctx, 0) - n_ctx
+    # embedding_bag's fused gather-and-average: the mean of each window's context rows (B, D).
+    h = embedding_bag(flat_ctx, tables.w_in, offsets, mode="mean")
+    has_ctx = (n_ctx > 0).to(h.dtype)
+    u = tables.w_out.index_select(0, targets.reshape(-1)).view(targets.shape[0], -1, dim)   # (B, 1+k, D)
+    scores = torch.bmm(u, h.unsqueeze(2)).squeeze(2)                               # (B, 1+k)
+    loss = _loss(scores, has_ctx) if with_loss else None
+    g = _gradients(scores, lr).mul_(has_ctx.unsqueeze(1))
+    grad_u = torch.bmm(g.unsqueeze(2), h.unsqueeze(1))                             # outer products (B, 1+k, D)
+    grad_h = torch.bmm(g.unsqueeze(1), u).squeeze(1)                               # (B, D)
+    tables.w_out.index_add_(0, targets.reshape(-1), grad_u.view(-1, dim))
+    tables.w_in.index_add_(0, flat_ctx, grad_h.index_select(0, rows))
+    return loss
