@@ -1,0 +1,207 @@
+"""``embeddings train w2v``, ``similar``, ``analogy``, ``evaluate`` and ``plot``.
+
+Thin front ends: parse, build the config, call one library function, write the output.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+from .common import CLIError, add_config_args, add_subparser, config_from_args
+
+log = logging.getLogger(__name__)
+
+
+class WhitespaceCorpus:
+    """Restartable token lists from already tokenized text: one document per line, split on spaces."""
+
+    def __init__(self, path: str, encoding: str = "utf-8"):
+        from textprep.corpus import TextCorpus
+
+        self.corpus = TextCorpus(path, encoding=encoding)
+
+    def __iter__(self):
+        for line in self.corpus:
+            yield line.split()
+
+
+def _token_corpus(args: argparse.Namespace):
+    if args.tokenized:
+        return WhitespaceCorpus(args.corpus, args.encoding)
+    try:
+        from textprep.pipeline import Pipeline, PipelineConfig, TokenizedCorpus
+    except ImportError as exc:
+        raise CLIError(f"raw-text input needs textprep.pipeline ({exc}); pass --tokenized for whitespace-split text")
+    from textprep.corpus import TextCorpus
+
+    pipe = Pipeline(PipelineConfig(lang=args.lang, lowercase=not args.keep_case, lemmatize=args.lemmatize,
+                                   punctuation=False))
+    return TokenizedCorpus(TextCorpus(args.corpus, encoding=args.encoding), pipe)
+
+
+def _load(path: str):
+    from embeddings.keyedvectors import KeyedVectors
+
+    return KeyedVectors.load_word2vec_format(path)
+
+
+# -- train w2v ---------------------------------------------------------------------------
+def cmd_train_w2v(args: argparse.Namespace) -> int:
+    from embeddings.word2vec import train_word2vec
+
+    config = config_from_args(_config_cls(), args, sg=args.mode == "skipgram")
+    corpus = _token_corpus(args)
+    t0 = time.perf_counter()
+    if args.backend == "gensim":
+        from embeddings.gensim_backend import train_gensim
+
+        kv = train_gensim(corpus, config)
+    else:
+        ckpt = args.checkpoint_dir or str(args.output) + ".ckpt"
+        kv = train_word2vec(corpus, config, checkpoint_dir=ckpt, resume=args.resume, progress=not args.no_progress)
+    seconds = time.perf_counter() - t0
+    kv.save_word2vec_format(args.output)
+    from textprep.fileio import write_json
+
+    write_json(str(args.output) + ".json", {"backend": args.backend, "config": config.to_dict(),
+                                           "words": len(kv), "train_seconds": round(seconds, 2)})
+    log.info("%d vectors of dimension %d written to %s", len(kv), kv.vector_size, args.output)
+    return 0
+
+
+def _config_cls():
+    from embeddings.word2vec import Word2VecConfig
+
+    return Word2VecConfig
+
+
+# -- queries -------------------------------------------------------------------------------
+def _print_pairs(pairs) -> None:
+    for word, score in pairs:
+        print(f"{word}\t{score:.4f}")
+
+
+def cmd_similar(args: argparse.Namespace) -> int:
+    kv = _load(args.vectors)
+    _print_pairs(kv.most_similar(positive=[args.word], topn=args.topn))
+    return 0
+
+
+def cmd_analogy(args: argparse.Namespace) -> int:
+    from embeddings.evaluate import parse_analogy
+
+    if args.expression and (args.positive or args.negative):
+        raise CLIError("give either an expression or --positive/--negative, not both")
+    if args.expression:
+        positive, negative = parse_analogy(args.expression)
+    elif args.positive:
+        positive, negative = args.positive, args.negative or []
+    else:
+        raise CLIError("give an expression such as 'king - man + woman' or --positive WORDS [--negative WORDS]")
+    kv = _load(args.vectors)
+    _print_pairs(kv.most_similar(positive=positive, negative=negative, topn=args.topn, method=args.method))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from corpora import corpus_path
+    from embeddings.evaluate import evaluate_word_analogies, evaluate_word_pairs
+
+    analogies, similarity = args.analogies, args.similarity
+    if analogies is None and similarity is None:
+        analogies, similarity = corpus_path("questions_words"), corpus_path("wordsim353")
+    kv = _load(args.vectors)
+    report: dict = {"vectors": str(args.vectors), "words": len(kv)}
+    if analogies is not None:
+        report["analogies"] = {"file": str(analogies),
+                               **evaluate_word_analogies(kv, analogies, args.restrict_vocab).to_dict()}
+    if similarity is not None:
+        report["similarity"] = {"file": str(similarity), **evaluate_word_pairs(kv, similarity).to_dict()}
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
+    if "analogies" in report:
+        a = report["analogies"]
+        print(f"analogies ({a['file']}, {a['restrict_vocab']} most frequent words):")
+        for s in a["sections"] + [a["total"]]:
+            n = s["correct"] + s["incorrect"]
+            print(f"  {s['section']:<28} {100 * s['accuracy']:6.2f}%  ({s['correct']}/{n}, {s['skipped']} skipped)")
+    if "similarity" in report:
+        s = report["similarity"]
+        print(f"similarity ({s['file']}): Spearman {s['spearman']:.4f}, Pearson {s['pearson']:.4f}, "
+              f"{s['pairs']} pairs ({s['skipped']} skipped)")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from embeddings.plot import plot_words
+
+    kv = _load(args.vectors)
+    plot_words(kv, args.words, args.output, method=args.method, seed=args.seed)
+    log.info("map of %d words written to %s", len(args.words), args.output)
+    return 0
+
+
+# -- registration -------------------------------------------------------------------------
+def register(sub) -> None:
+    train = add_subparser(sub, "train", "train a model (word2vec)",
+                          example="embeddings train w2v corpus.txt --skipgram -o vectors.bin")
+    train_sub = train.add_subparsers(metavar="MODEL")
+    p = add_subparser(
+        train_sub, "w2v", "train word2vec vectors (CBOW or skip-gram with negative sampling)",
+        example="embeddings train w2v corpus.txt --skipgram --lang ru --dim 100 --epochs 5 -o vectors.bin",
+    )
+    p.add_argument("corpus", help="text file, one document per line ('-' for stdin is not supported: several passes)")
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--skipgram", dest="mode", action="store_const", const="skipgram", help="skip-gram")
+    mode.add_argument("--cbow", dest="mode", action="store_const", const="cbow", help="CBOW")
+    p.add_argument("--backend", choices=["torch", "gensim"], default="torch", help="who trains")
+    add_config_args(p, _config_cls(), skip=("sg",))
+    p.add_argument("--tokenized", action="store_true", help="the corpus is already tokenized: split lines on spaces")
+    p.add_argument("--lang", default="ru", choices=["ru", "en"], help="language of raw text")
+    p.add_argument("--lemmatize", action="store_true", help="lemmatize raw text before training")
+    p.add_argument("--keep-case", action="store_true", help="do not lower-case raw text")
+    p.add_argument("--encoding", default="utf-8", help="encoding of the corpus")
+    p.add_argument("--checkpoint-dir", default=None, help="checkpoint folder (default OUTPUT.ckpt)")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint folder")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("-o", "--output", required=True, type=Path, help="vectors file (.bin: binary, else text)")
+    p.set_defaults(func=cmd_train_w2v)
+
+    p = add_subparser(sub, "similar", "nearest words by cosine similarity",
+                      example="embeddings similar vectors.bin князь --topn 10")
+    p.add_argument("vectors")
+    p.add_argument("word")
+    p.add_argument("--topn", type=int, default=10, help="how many words")
+    p.set_defaults(func=cmd_similar)
+
+    p = add_subparser(sub, "analogy", "answer a word analogy given as an expression or word lists",
+                      example='embeddings analogy vectors.bin "король - мужчина + женщина" --topn 5')
+    p.add_argument("vectors")
+    p.add_argument("expression", nargs="?", help="e.g. 'король - мужчина + женщина'")
+    p.add_argument("--positive", nargs="+", help="words added")
+    p.add_argument("--negative", nargs="+", help="words subtracted")
+    p.add_argument("--topn", type=int, default=10, help="how many words")
+    p.add_argument("--method", choices=["3cosadd", "3cosmul"], default="3cosadd", help="analogy rule")
+    p.set_defaults(func=cmd_analogy)
+
+    p = add_subparser(sub, "evaluate", "analogy accuracy and word-pair similarity correlation",
+                      example="embeddings evaluate vectors.bin --analogies questions-words.txt --similarity wordsim353.tsv")
+    p.add_argument("vectors")
+    p.add_argument("--analogies", help="questions-words.txt format (default: the bundled one when neither is given)")
+    p.add_argument("--similarity", help="wordsim353.tsv format (default: the bundled one when neither is given)")
+    p.add_argument("--restrict-vocab", type=int, default=30000, help="analogies use only this many most frequent words")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = add_subparser(sub, "plot", "2-D map of chosen words (PCA or t-SNE) as a PNG",
+                      example="embeddings plot vectors.bin --words князь граф война мир -o map.png")
+    p.add_argument("vectors")
+    p.add_argument("--words", nargs="+", required=True, help="words to place on the map")
+    p.add_argument("--method", choices=["pca", "tsne"], default="pca", help="projection")
+    p.add_argument("--seed", type=int, default=0, help="random seed (t-SNE)")
+    p.add_argument("-o", "--output", required=True, help="PNG file")
+    p.set_defaults(func=cmd_plot)

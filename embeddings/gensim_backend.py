@@ -1,0 +1,55 @@
+"""The gensim backend: the same ``Word2VecConfig``, trained by gensim, returned as our vectors.
+
+gensim is imported only when this backend runs.  Options map one to one:
+
+    sg -> sg, dim -> vector_size, window, negative, epochs, min_count,
+    max_vocab -> max_final_vocab, sample, ns_exponent, lr -> alpha,
+    lr * min_lr_ratio -> min_alpha, seed, threads -> workers (0: 2)
+
+gensim always uses ``hs=0`` here (negative sampling only) and ``cbow_mean=1``, as our
+trainer does.  It has no GPU code, so ``device`` must be ``auto`` or ``cpu``.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Iterable, Sequence
+
+from .keyedvectors import KeyedVectors
+from .word2vec import Word2VecConfig
+
+log = logging.getLogger(__name__)
+
+
+def gensim_kwargs(config: Word2VecConfig) -> dict:
+    """The keyword arguments of ``gensim.models.Word2Vec`` that match ``config``."""
+    return dict(
+        sg=int(config.sg), hs=0, cbow_mean=1, vector_size=config.dim, window=config.window,
+        negative=config.negative, epochs=config.epochs, min_count=config.min_count,
+        max_final_vocab=config.max_vocab, sample=config.sample, ns_exponent=config.ns_exponent,
+        alpha=config.start_lr, min_alpha=config.start_lr * config.min_lr_ratio,
+        seed=config.seed, workers=config.threads or 2,
+    )
+
+
+def train_gensim(token_corpus: Iterable[Sequence[str]], config: Word2VecConfig = Word2VecConfig()) -> KeyedVectors:
+    """Train gensim's word2vec on restartable token lists; returns our ``KeyedVectors``."""
+    if config.device not in ("auto", "cpu"):
+        raise ValueError(f"the gensim backend runs on the CPU only; got device {config.device!r}")
+    if isinstance(token_corpus, str):
+        raise TypeError("train_gensim expects an iterable of token lists, not a string")
+    from textprep.corpus import require_restartable
+
+    require_restartable(token_corpus, "the gensim backend")
+    try:
+        from gensim.models import Word2Vec
+    except ImportError as exc:  # pragma: no cover - gensim is a dependency, but keep the message clear
+        raise RuntimeError(f"the gensim backend needs gensim installed ({exc})") from None
+
+    model = Word2Vec(**gensim_kwargs(config))
+    model.build_vocab(token_corpus)
+    if len(model.wv) == 0:
+        raise ValueError(f"no word occurs at least min_count={config.min_count} times in the corpus")
+    model.train(token_corpus, total_examples=model.corpus_count, epochs=config.epochs)
+    wv = model.wv
+    counts = [int(wv.get_vecattr(w, "count")) for w in wv.index_to_key]
+    return KeyedVectors(list(wv.index_to_key), wv.vectors.copy(), counts)
