@@ -112,10 +112,11 @@ def cbow_step(
     h = embedding_bag(flat_ctx, tables.w_in, offsets, mode="mean")
     has_ctx = (n_ctx > 0).to(h.dtype)
     u = tables.w_out.index_select(0, targets.reshape(-1)).view(targets.shape[0], -1, dim)   # (B, 1+k, D)
-    scores = torch.bmm(u, h.unsqueeze(2)).squeeze(2)                               # (B, 1+k)
+    # Broadcast-multiply-and-sum beats bmm for these thin (1+k, D) x (D, 1) products on CPU.
+    scores = (u * h.unsqueeze(1)).sum(2)                                            # (B, 1+k)
     loss = _loss(scores, has_ctx) if with_loss else None
     g = _gradients(scores, lr).mul_(has_ctx.unsqueeze(1))
-    grad_u = torch.bmm(g.unsqueeze(2), h.unsqueeze(1))                             # outer products (B, 1+k, D)
+    grad_u = g.unsqueeze(2) * h.unsqueeze(1)                                       # outer products (B, 1+k, D)
     grad_h = torch.bmm(g.unsqueeze(1), u).squeeze(1)                               # (B, D)
     tables.w_out.index_add_(0, targets.reshape(-1), grad_u.view(-1, dim))
     tables.w_in.index_add_(0, flat_ctx, grad_h.index_select(0, rows))

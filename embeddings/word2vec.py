@@ -170,12 +170,16 @@ class DeviceSampler:
         return ids[keep], docs[keep]
 
     def windows(
-        self, ids: torch.Tensor, docs: torch.Tensor, start: int, stop: int
+        self, ids: torch.Tensor, docs: torch.Tensor, start: int, stop: int, spans: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Centres ``start..stop-1`` of ``ids``: (centres (B,), context (B, 2W), mask (B, 2W))."""
+        """Centres ``start..stop-1`` of ``ids``: (centres (B,), context (B, 2W), mask (B, 2W)).
+
+        ``spans`` (B,) are the reduced windows, drawn uniformly from 1..window when not given.
+        """
         n = ids.shape[0]
         centre_pos = torch.arange(start, stop, device=self.device)
-        spans = torch.randint(1, self.window + 1, (stop - start,), device=self.device, generator=self.gen)
+        if spans is None:
+            spans = torch.randint(1, self.window + 1, (stop - start,), device=self.device, generator=self.gen)
         pos = centre_pos.unsqueeze(1) + self.offsets                   # (B, 2W)
         pos_c = pos.clamp(0, n - 1)
         mask = (pos >= 0) & (pos < n) & (self.abs_offsets <= spans.unsqueeze(1))

@@ -1,0 +1,192 @@
+"""word2vec training: the SGD steps by hand, configuration errors, seeds, resume, real text."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from corpora import corpus_path
+from embeddings import word2vec as w2v
+from embeddings.sgns import SGNSTables, cbow_step, skipgram_step
+from embeddings.word2vec import Word2VecConfig, encode_corpus, train_word2vec
+
+WORD = re.compile(r"[^\W\d_]+")
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _tables(seed=0) -> SGNSTables:
+    t = SGNSTables(4, 3, torch.device("cpu"), torch.Generator().manual_seed(seed))
+    t.w_out.copy_(torch.rand(4, 3, generator=torch.Generator().manual_seed(seed + 1)) - 0.5)
+    return t
+
+
+def test_tables_start_uniform_in_half_over_dim_and_zero():
+    t = SGNSTables(500, 20, torch.device("cpu"), torch.Generator().manual_seed(0))
+    assert t.w_in.abs().max() <= 0.5 / 20
+    assert t.w_in.abs().max() > 0.45 / 20
+    assert (t.w_out == 0).all()
+
+
+def test_skipgram_step_is_the_hand_written_sgd_update():
+    t = _tables()
+    w_in, w_out = t.w_in.numpy().copy(), t.w_out.numpy().copy()
+    lr = 0.1
+    # window of centre 0: one real context word (1) and one padded slot (2); noise word 3.
+    loss = skipgram_step(t, torch.tensor([[1, 2]]), torch.tensor([[True, False]]), torch.tensor([[0, 3]]),
+                         lr, with_loss=True)
+    h = w_in[1]
+    s_pos, s_neg = w_out[0] @ h, w_out[3] @ h
+    g_pos, g_neg = lr * (1 - _sigmoid(s_pos)), lr * (0 - _sigmoid(s_neg))
+    want_out = w_out.copy()
+    want_out[0] += g_pos * h
+    want_out[3] += g_neg * h
+    want_in = w_in.copy()
+    want_in[1] += g_pos * w_out[0] + g_neg * w_out[3]
+    np.testing.assert_allclose(t.w_out.numpy(), want_out, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(t.w_in.numpy(), want_in, rtol=1e-5, atol=1e-7)    # padded slot untouched
+    assert float(loss) == pytest.approx(-np.log(_sigmoid(s_pos)) - np.log(_sigmoid(-s_neg)), rel=1e-5)
+
+
+def test_cbow_step_averages_context_and_gives_each_word_the_whole_step():
+    t = _tables(3)
+    w_in, w_out = t.w_in.numpy().copy(), t.w_out.numpy().copy()
+    lr = 0.05
+    cbow_step(t, torch.tensor([[1, 2]]), torch.tensor([[True, True]]), torch.tensor([[0, 3]]), lr)
+    h = (w_in[1] + w_in[2]) / 2
+    g_pos, g_neg = lr * (1 - _sigmoid(w_out[0] @ h)), lr * (0 - _sigmoid(w_out[3] @ h))
+    step = g_pos * w_out[0] + g_neg * w_out[3]
+    want_in = w_in.copy()
+    want_in[1] += step
+    want_in[2] += step
+    want_out = w_out.copy()
+    want_out[0] += g_pos * h
+    want_out[3] += g_neg * h
+    np.testing.assert_allclose(t.w_in.numpy(), want_in, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(t.w_out.numpy(), want_out, rtol=1e-5, atol=1e-7)
+
+
+def test_cbow_window_without_context_changes_nothing():
+    t = _tables(5)
+    before_in, before_out = t.w_in.clone(), t.w_out.clone()
+    cbow_step(t, torch.tensor([[1, 2]]), torch.tensor([[False, False]]), torch.tensor([[0, 3]]), 0.05)
+    assert torch.equal(t.w_in, before_in) and torch.equal(t.w_out, before_out)
+
+
+@pytest.mark.parametrize("field, value", [("dim", 0), ("window", -1), ("negative", 0), ("epochs", 0),
+                                          ("min_count", 0), ("sample", 1.5), ("lr", 0.0), ("device", "tpu")])
+def test_bad_config_values_are_named(field, value):
+    with pytest.raises(ValueError, match=field):
+        Word2VecConfig(**{field: value})
+
+
+def test_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        train_word2vec([["a", "b"]] * 5, Word2VecConfig(device="cuda", min_count=1))
+    assert w2v.resolve_device("auto").type == "cpu"
+
+
+def test_no_word_reaching_min_count_is_an_error():
+    with pytest.raises(ValueError, match="min_count=3"):
+        train_word2vec([["a", "b"], ["c"]], Word2VecConfig(min_count=3))
+
+
+def test_encode_corpus_orders_by_frequency_and_drops_rare_words():
+    enc = encode_corpus([["b", "a", "x", "a"], ["b", "a"]], min_count=2)
+    assert enc.vocab.id_to_token == ["a", "b"]
+    assert enc.ids.tolist() == [1, 0, 0, 1, 0]
+    assert enc.docs.tolist() == [0, 0, 0, 1, 1]
+    assert enc.counts.tolist() == [3, 2]
+    assert enc.n_tokens == 6
+
+
+def test_a_string_is_not_a_corpus():
+    with pytest.raises(TypeError):
+        train_word2vec("some text", Word2VecConfig())
+
+
+def _small_corpus():
+    docs = [WORD.findall(line.lower()) for line in open(corpus_path("war_and_peace"), encoding="utf-8")]
+    return [d for d in docs if d][:1500]
+
+
+SMALL = Word2VecConfig(dim=16, epochs=2, min_count=3, threads=1)
+
+
+def test_same_seed_same_vectors_other_seed_other_vectors():
+    docs = _small_corpus()
+    a = train_word2vec(docs, SMALL, progress=False)
+    b = train_word2vec(docs, SMALL, progress=False)
+    c = train_word2vec(docs, Word2VecConfig(**{**SMALL.to_dict(), "seed": 1}), progress=False)
+    assert a.index_to_key == b.index_to_key
+    assert np.array_equal(a.vectors, b.vectors)
+    assert not np.allclose(a.vectors, c.vectors)
+
+
+@pytest.mark.parametrize("sg", [True, False])
+def test_resume_after_an_interrupted_epoch_gives_the_uninterrupted_result(tmp_path, monkeypatch, sg):
+    docs = _small_corpus()
+    config = Word2VecConfig(**{**SMALL.to_dict(), "sg": sg})
+    full = train_word2vec(docs, config, checkpoint_dir=tmp_path / "full", progress=False)
+
+    real_save = w2v._save_checkpoint
+
+    def save_then_stop(*args):
+        real_save(*args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(w2v, "_save_checkpoint", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        train_word2vec(docs, config, checkpoint_dir=tmp_path / "cut", progress=False)
+    monkeypatch.setattr(w2v, "_save_checkpoint", real_save)
+    resumed = train_word2vec(docs, config, checkpoint_dir=tmp_path / "cut", resume=True, progress=False)
+    np.testing.assert_allclose(resumed.vectors, full.vectors, atol=1e-6)
+
+
+def test_resume_with_other_settings_names_the_setting(tmp_path):
+    docs = _small_corpus()
+    train_word2vec(docs, SMALL, checkpoint_dir=tmp_path, progress=False)
+    with pytest.raises(ValueError, match="dim=16"):
+        train_word2vec(docs, Word2VecConfig(**{**SMALL.to_dict(), "dim": 8}), checkpoint_dir=tmp_path,
+                       resume=True, progress=False)
+
+
+@pytest.fixture(scope="module")
+def war_and_peace_vectors():
+    docs = [WORD.findall(line.lower()) for line in open(corpus_path("war_and_peace"), encoding="utf-8")]
+    config = Word2VecConfig(sg=True, dim=50, epochs=10, min_count=5, threads=2)
+    return train_word2vec([d for d in docs if d], config, progress=False)
+
+
+def test_war_and_peace_speech_verbs_are_neighbours(war_and_peace_vectors):
+    kv = war_and_peace_vectors
+    speech = {"отвечал", "проговорил", "спросил", "продолжал", "повторил", "закричал", "прибавил",
+              "крикнул", "говорил", "сказала"}
+    top = {w for w, _ in kv.most_similar("сказал", topn=10)}
+    assert len(top & speech) >= 4, top
+
+
+def test_war_and_peace_women_near_women(war_and_peace_vectors):
+    kv = war_and_peace_vectors
+    women = {"графиня", "княгиня", "княжна", "наташа", "соня", "вера", "марья", "она", "анна"}
+    assert len({w for w, _ in kv.most_similar("княжна", topn=10)} & women) >= 2
+    assert len({w for w, _ in kv.most_similar("она", topn=10)} & women) >= 2
+
+
+def test_war_and_peace_related_words_rank_near_the_top(war_and_peace_vectors):
+    # Raw cosines on a small corpus are all high (the vectors share a common direction), so
+    # compare ranks: a related word should sit far above where a random word would (the middle).
+    kv = war_and_peace_vectors
+    related = [("князь", "граф"), ("княжна", "княгиня"), ("сказал", "проговорил"), ("глаза", "лицо"),
+               ("графиня", "княгиня"), ("пьер", "ростов"), ("мать", "дочь"), ("офицеры", "солдаты"), ("отвечал", "спросил")]
+    ranks = []
+    for a, b in related:
+        sims = kv.unit_vectors @ kv.unit_vectors[kv.key_to_index[a]]
+        ranks.append(int((sims > sims[kv.key_to_index[b]]).sum()) - 1)   # words closer than b, a itself excluded
+    assert np.median(ranks) < 0.02 * len(kv), ranks
+    assert max(ranks) < 0.1 * len(kv), ranks
