@@ -1,0 +1,163 @@
+"""Lemmatization: Russian with pymorphy3, English offline with simplemma.
+
+Both lemmatizers work on one word form at a time and know nothing of caching: the
+:class:`textprep.pipeline.Pipeline` keeps the per-form cache (text is Zipf-distributed, so
+a corpus of 425 thousand Russian tokens has only about 45 thousand distinct forms) and
+sends each new form to a lemmatizer exactly once, possibly in a worker process.
+
+Choosing among pymorphy3's parses
+---------------------------------
+pymorphy3 returns every parse of a form, most probable first (P(tag | word) estimated on
+the OpenCorpora corpus).  The usual lemma is the first parse's ``normal_form``, and that
+is what ``RussianLemmatizer()`` returns.  The first parse is not always the reading a
+person would pick: «копал» comes first as the noun «копал» (a resin), then as the past
+tense of «копать».  Two ways to choose:
+
+* ``prefer_pos=("VERB", "INFN")``: take the first parse whose part of speech is listed,
+  falling back to the first parse;
+* ``overrides={"копал": "копать"}`` (or a file, :func:`read_overrides`): fixed answers
+  for given forms, checked before any analysis.
+
+Speed: for the default choice only the first parse's lemma matters.  When all parses of
+a form share one lemma (about 85% of the forms in real Russian text), ranking them by
+probability cannot change the answer, so that lookup is skipped (see
+``_first_lemma_estimator``).  The answer is always the same as
+``MorphAnalyzer().parse(w)[0].normal_form``; ``tests/test_pipeline.py`` checks it on a
+real corpus.
+
+References: M. Korobov, *Morphological Analyzer and Generator for Russian and Ukrainian
+Languages* (AIST 2015); pymorphy3 docs, https://pymorphy2.readthedocs.io ;
+A. Barbaresi, simplemma, https://github.com/adbar/simplemma
+"""
+from __future__ import annotations
+
+import functools
+import os
+from typing import Mapping, Sequence
+
+from .corpus import iter_lines
+
+#: pymorphy3 (OpenCorpora) parts of speech accepted by ``prefer_pos``
+POS_TAGS = frozenset({
+    "NOUN", "ADJF", "ADJS", "COMP", "VERB", "INFN", "PRTF", "PRTS", "GRND", "NUMR",
+    "ADVB", "NPRO", "PRED", "PREP", "CONJ", "PRCL", "INTJ",
+})
+
+
+def check_pos(prefer_pos: Sequence[str]) -> None:
+    bad = [p for p in prefer_pos if p not in POS_TAGS]
+    if bad:
+        raise ValueError(f"prefer_pos: unknown part of speech {bad[0]!r}; choose from {', '.join(sorted(POS_TAGS))}")
+
+
+def read_overrides(path: str | os.PathLike, encoding: str = "utf-8") -> dict[str, str]:
+    """Read ``form<TAB>lemma`` lines (``#`` comments and blank lines skipped)."""
+    out: dict[str, str] = {}
+    for no, line in enumerate(iter_lines(path, encoding), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+            raise ValueError(f"{path}: line {no}: expected 'form<TAB>lemma', got {line!r}")
+        out[parts[0].strip()] = parts[1].strip()
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _first_lemma_estimator():
+    """A pymorphy3 probability estimator that skips ranking when it cannot matter.
+
+    Built lazily so that importing textprep does not import pymorphy3.  ``top`` is the
+    word of the outermost ``parse`` call: the analyzers for hyphenated and prefixed words
+    call ``parse`` on parts of the word and use the ranked scores, so for those inner
+    calls the estimator always ranks as usual.
+    """
+    from pymorphy3.analyzer import ProbabilityEstimator
+
+    class FirstLemmaEstimator(ProbabilityEstimator):
+        top: str | None = None
+
+        def apply_to_parses(self, word, word_lower, parses):
+            if parses and word == self.top:
+                lemma = parses[0][2]
+                if all(p[2] == lemma for p in parses):
+                    return parses   # any ranking puts a parse with this lemma first
+            return super().apply_to_parses(word, word_lower, parses)
+
+    return FirstLemmaEstimator
+
+
+class RussianLemmatizer:
+    """Form -> lemma with pymorphy3.
+
+    >>> lem = RussianLemmatizer()
+    >>> lem.lemmatize_many(["копали", "картошки", "копал"])
+    ['копать', 'картошка', 'копал']
+    >>> RussianLemmatizer(prefer_pos=("VERB", "INFN")).lemmatize("копал")
+    'копать'
+    """
+
+    def __init__(self, prefer_pos: Sequence[str] = (), overrides: Mapping[str, str] | None = None):
+        import pymorphy3
+
+        check_pos(prefer_pos)
+        self.prefer_pos = frozenset(prefer_pos)
+        self.overrides = dict(overrides or {})
+        if self.prefer_pos:
+            # every parse must be ranked, so use the stock estimator
+            self._morph = pymorphy3.MorphAnalyzer(result_type=None)
+            self._estimator = None
+        else:
+            self._morph = pymorphy3.MorphAnalyzer(
+                result_type=None, probability_estimator_cls=_first_lemma_estimator()
+            )
+            self._estimator = self._morph.prob_estimator
+
+    def lemmatize(self, word: str) -> str:
+        lemma = self.overrides.get(word)
+        if lemma is not None:
+            return lemma
+        if self._estimator is not None:
+            self._estimator.top = word
+            try:
+                parses = self._morph.parse(word)
+            finally:
+                self._estimator.top = None
+        else:
+            parses = self._morph.parse(word)
+        if not parses:
+            return word.lower()
+        if self.prefer_pos:
+            for p in parses:
+                if p[1].POS in self.prefer_pos:
+                    return p[2]
+        return parses[0][2]
+
+    def lemmatize_many(self, words: Sequence[str]) -> list[str]:
+        return [self.lemmatize(w) for w in words]
+
+    __call__ = lemmatize_many
+
+
+class EnglishLemmatizer:
+    """Form -> lemma with simplemma's bundled English dictionary (no download, no network).
+
+    >>> EnglishLemmatizer().lemmatize_many(["mice", "went", "studies"])
+    ['mouse', 'go', 'study']
+    """
+
+    def __init__(self, overrides: Mapping[str, str] | None = None):
+        import simplemma
+
+        self._lemmatize = functools.partial(simplemma.lemmatize, lang="en")
+        self.overrides = dict(overrides or {})
+
+    def lemmatize(self, word: str) -> str:
+        lemma = self.overrides.get(word)
+        return lemma if lemma is not None else self._lemmatize(word)
+
+    def lemmatize_many(self, words: Sequence[str]) -> list[str]:
+        return [self.lemmatize(w) for w in words]
+
+    __call__ = lemmatize_many

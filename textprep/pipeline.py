@@ -1,0 +1,444 @@
+"""The preprocessing pipeline: one document in, one token list out.
+
+::
+
+    document ─▶ normalize (NFC, lower, ё→е) ─▶ tokenize (words | chars) ─▶ stop words
+             ─▶ lemmatize | stem  (per distinct form, cached; new forms in worker processes)
+
+A :class:`Pipeline` is a callable (``pipe(doc) -> list[str]``), so it also serves as a
+scikit-learn ``analyzer``.  :meth:`Pipeline.map` runs it over many documents, in order,
+optionally with worker processes; :class:`TokenizedCorpus` wraps a corpus into a
+restartable iterable of token lists with rare/frequent-word filtering.
+
+Why it is fast: lemmatizing is the only costly step and text is Zipf-distributed, so the
+pipeline keeps a cache ``form -> lemma`` and lemmatizes each distinct form once.  In
+:meth:`Pipeline.map` with ``workers > 1`` the calling process tokenizes a chunk of
+documents, sends only the forms it has never seen to the workers, and keeps the cache
+itself; no form is ever lemmatized twice, and chunks come back in input order.
+"""
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import dataclasses
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator, Sequence, TextIO
+
+from .corpus import require_restartable
+from .normalize import fold_yo, normalize_text
+from .stopwords import check_spec, load_stopwords
+from .tokenize import char_tokenize, word_tokenize
+
+log = logging.getLogger(__name__)
+
+LANGS = ("ru", "en")
+LEVELS = ("word", "char")
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """How documents become tokens; shared by the Python API and the CLI flags."""
+
+    lang: str = field(default="ru", metadata={"help": "language: ru or en"})
+    lowercase: bool = field(default=True, metadata={"help": "lower-case the text"})
+    fold_yo: bool = field(default=True, metadata={"help": "write ё as е"})
+    punctuation: bool = field(default=False, metadata={"help": "keep punctuation tokens"})
+    numbers: bool = field(default=True, metadata={"help": "keep number tokens"})
+    stopwords: str = field(default="none", metadata={"help": "stop words: ru, en, none or a word-list file"})
+    stopwords_add: tuple[str, ...] = field(default=(), metadata={"help": "words to add to the stop-word list"})
+    stopwords_remove: tuple[str, ...] = field(
+        default=(), metadata={"help": "words to take out of the stop-word list"}
+    )
+    lemmatize: bool = field(default=False, metadata={"help": "replace words by lemmas (ru: pymorphy3, en: simplemma)"})
+    stem: bool = field(default=False, metadata={"help": "replace words by Snowball stems"})
+    prefer_pos: tuple[str, ...] = field(
+        default=(), metadata={"help": "ru lemmas: prefer parses with these parts of speech, e.g. VERB INFN"}
+    )
+    lemma_overrides: str | None = field(
+        default=None, metadata={"help": "file of 'form<TAB>lemma' lines that override the lemmatizer"}
+    )
+    level: str = field(default="word", metadata={"help": "tokens: word or char"})
+
+    def __post_init__(self):
+        if self.lang not in LANGS:
+            raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {self.lang!r}")
+        if self.level not in LEVELS:
+            raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {self.level!r}")
+        for name in ("stopwords_add", "stopwords_remove", "prefer_pos"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise TypeError(f"{name} must be a tuple of strings, got {value!r}")
+            object.__setattr__(self, name, tuple(value))
+        check_spec(self.stopwords)
+        if self.lemmatize and self.stem:
+            raise ValueError("lemmatize and stem cannot both be set; choose one")
+        if self.prefer_pos:
+            if not (self.lemmatize and self.lang == "ru"):
+                raise ValueError(f"prefer_pos={list(self.prefer_pos)} needs lemmatize=True and lang='ru'")
+            from .lemma import check_pos
+
+            check_pos(self.prefer_pos)
+        if self.lemma_overrides is not None:
+            if not self.lemmatize:
+                raise ValueError(f"lemma_overrides={self.lemma_overrides!r} needs lemmatize=True")
+            from .corpus import check_readable
+
+            check_readable(self.lemma_overrides)
+        if self.level == "char" and (self.lemmatize or self.stem or self.stopwords != "none"):
+            raise ValueError("level='char' cannot be combined with lemmatize, stem or stop words")
+
+    @property
+    def changes_forms(self) -> bool:
+        """Whether words go through a lemmatizer or stemmer (the cached, parallel stage)."""
+        return self.lemmatize or self.stem
+
+
+def _make_form_mapper(config: PipelineConfig) -> Callable[[Sequence[str]], list[str]]:
+    """The lemmatizer or stemmer for ``config``, as ``forms -> outputs`` (no cache)."""
+    if config.stem:
+        from .stem import SnowballStemmer
+
+        mapper: Callable[[Sequence[str]], list[str]] = SnowballStemmer(config.lang)
+    else:
+        overrides = {}
+        if config.lemma_overrides is not None:
+            from .lemma import read_overrides
+
+            for form, lemma in read_overrides(config.lemma_overrides).items():
+                overrides[normalize_text(form, config.lowercase, config.fold_yo)] = lemma
+        if config.lang == "ru":
+            from .lemma import RussianLemmatizer
+
+            mapper = RussianLemmatizer(prefer_pos=config.prefer_pos, overrides=overrides)
+        else:
+            from .lemma import EnglishLemmatizer
+
+            mapper = EnglishLemmatizer(overrides=overrides)
+    if config.fold_yo:
+        # pymorphy3 writes lemmas with ё («пошёл» -> «пойти», «всё» -> «весь»)
+        return lambda forms: [fold_yo(x) for x in mapper(forms)]
+    return mapper
+
+
+# -- worker processes ---------------------------------------------------------------
+_WORKER_MAPPER: Callable[[Sequence[str]], list[str]] | None = None
+
+
+def _worker_init(config: PipelineConfig) -> None:
+    global _WORKER_MAPPER
+    _WORKER_MAPPER = _make_form_mapper(config)
+
+
+def _worker_map(forms: list[str]) -> list[str]:
+    assert _WORKER_MAPPER is not None, "worker used before its initializer ran"
+    return _WORKER_MAPPER(forms)
+
+
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class Pipeline:
+    """A configured preprocessing pipeline.
+
+    >>> pipe = Pipeline(lang="ru", stopwords="ru", lemmatize=True)
+    >>> pipe("Копали яму на пляже")
+    ['копать', 'яма', 'пляж']
+    >>> list(pipe.map(["Ел картошки", "", "и картошку"]))
+    [['есть', 'картошка'], [], ['картошка']]
+    """
+
+    #: a chunk with fewer new forms than this is lemmatized in the calling process
+    MIN_PARALLEL_FORMS = 256
+
+    def __init__(self, config: PipelineConfig | None = None, **overrides):
+        if config is None:
+            config = PipelineConfig(**overrides)
+        elif overrides:
+            config = dataclasses.replace(config, **overrides)
+        if not isinstance(config, PipelineConfig):
+            raise TypeError(f"config must be a PipelineConfig, got {type(config).__name__}")
+        self.config = config
+        self._stop = load_stopwords(config.stopwords, config.stopwords_add, config.stopwords_remove)
+        self._mapper: Callable[[Sequence[str]], list[str]] | None = None
+        self._cache: dict[str, str] = {}
+
+    # -- one document ------------------------------------------------------------------
+    def tokens(self, doc: str) -> list[str]:
+        """Normalized surface tokens of one document, stop words removed (no lemmas yet)."""
+        cfg = self.config
+        if not isinstance(doc, str):
+            raise TypeError(f"a document must be a string, got {type(doc).__name__}")
+        text = normalize_text(doc, cfg.lowercase, cfg.fold_yo)
+        if cfg.level == "char":
+            return char_tokenize(text, punctuation=cfg.punctuation, numbers=cfg.numbers)
+        toks = word_tokenize(text, punctuation=cfg.punctuation, numbers=cfg.numbers)
+        stop = self._stop
+        if stop:
+            if cfg.lowercase and cfg.fold_yo:
+                toks = [t for t in toks if t not in stop]
+            else:
+                toks = [t for t in toks if fold_yo(t.lower()) not in stop]
+        return toks
+
+    def __call__(self, doc: str) -> list[str]:
+        """One document -> its tokens (lemmas or stems if configured)."""
+        toks = self.tokens(doc)
+        if not self.config.changes_forms or not toks:
+            return toks
+        cache = self._cache
+        new = [t for t in dict.fromkeys(toks) if t not in cache]
+        if new:
+            self._learn(new, self._form_mapper()(new))
+        return [cache[t] for t in toks]
+
+    def _form_mapper(self) -> Callable[[Sequence[str]], list[str]]:
+        if self._mapper is None:
+            self._mapper = _make_form_mapper(self.config)
+        return self._mapper
+
+    def _learn(self, forms: Sequence[str], outputs: Sequence[str]) -> None:
+        self._cache.update(zip(forms, outputs))
+
+    @property
+    def cache_size(self) -> int:
+        """How many distinct forms have been lemmatized or stemmed so far."""
+        return len(self._cache)
+
+    # -- many documents ----------------------------------------------------------------
+    def map(self, docs: Iterable[str], workers: int = 1, chunk_size: int = 1000) -> Iterator[list[str]]:
+        """Token lists of ``docs``, in input order, lazily.
+
+        ``workers > 1`` lemmatizes/stems new forms in that many worker processes (``0``:
+        one per available CPU); tokenizing and the cache stay in this process.  Without a
+        lemmatizer or stemmer there is nothing worth sending to workers and ``workers`` is
+        ignored.
+        """
+        if isinstance(docs, str):
+            raise TypeError("Pipeline.map expects an iterable of documents, not a single string")
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+            raise ValueError(f"workers must be an integer >= 0, got {workers!r}")
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+        if workers == 0:
+            workers = available_cpus()
+        if workers == 1 or not self.config.changes_forms:
+            return (self(doc) for doc in docs)
+        return self._parallel_map(docs, workers, chunk_size)
+
+    def _parallel_map(self, docs: Iterable[str], workers: int, chunk_size: int) -> Iterator[list[str]]:
+        cache = self._cache
+        in_flight: set[str] = set()   # forms sent to a worker, answer not yet back
+        # each entry: (token lists of one chunk, [(forms, future), ...]) in input order
+        pending: collections.deque = collections.deque()
+        max_pending = 2 * workers + 2
+        pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+        def collect(entry) -> Iterator[list[str]]:
+            tdocs, jobs = entry
+            for forms, fut in jobs:
+                self._learn(forms, fut.result())
+                in_flight.difference_update(forms)
+            for toks in tdocs:
+                yield [cache[t] for t in toks]
+
+        try:
+            for chunk in _chunks(docs, chunk_size):
+                tdocs = [self.tokens(d) for d in chunk]
+                new = []
+                for toks in tdocs:
+                    for t in toks:
+                        if t not in cache and t not in in_flight:
+                            in_flight.add(t)
+                            new.append(t)
+                jobs = []
+                if len(new) >= self.MIN_PARALLEL_FORMS:
+                    if pool is None:
+                        pool = concurrent.futures.ProcessPoolExecutor(
+                            workers, initializer=_worker_init, initargs=(self.config,)
+                        )
+                    step = -(-len(new) // workers)
+                    for i in range(0, len(new), step):
+                        part = new[i:i + step]
+                        jobs.append((part, pool.submit(_worker_map, part)))
+                elif new:
+                    self._learn(new, self._form_mapper()(new))
+                    in_flight.difference_update(new)
+                pending.append((tdocs, jobs))
+                while pending and (len(pending) > max_pending or all(f.done() for _, f in pending[0][1])):
+                    yield from collect(pending.popleft())
+            while pending:
+                yield from collect(pending.popleft())
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    # -- pickling (scikit-learn clones analyzers; worker processes get the config) -----
+    def __getstate__(self) -> dict:
+        return {"config": self.config}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["config"])
+
+    def __repr__(self) -> str:
+        changed = {
+            f.name: getattr(self.config, f.name)
+            for f in dataclasses.fields(self.config)
+            if getattr(self.config, f.name) != f.default
+        }
+        args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
+        return f"Pipeline({args})"
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# -- corpus-level statistics and filtering -------------------------------------------
+@dataclass
+class TokenStats:
+    """Token counts, document frequencies and the number of documents of a corpus."""
+
+    counts: Counter = field(default_factory=Counter)
+    dfs: Counter = field(default_factory=Counter)
+    n_docs: int = 0
+
+    def add(self, toks: Sequence[str]) -> None:
+        self.counts.update(toks)
+        self.dfs.update(set(toks))
+        self.n_docs += 1
+
+    def kept(self, min_count: int = 1, max_df: float | None = None) -> set[str]:
+        """Tokens seen at least ``min_count`` times and in at most ``max_df`` of the
+        documents (a fraction in (0, 1], or a document count if an int > 1)."""
+        check_filter(min_count, max_df)
+        limit = float("inf") if max_df is None else (max_df * self.n_docs if isinstance(max_df, float) else max_df)
+        return {t for t, c in self.counts.items() if c >= min_count and self.dfs[t] <= limit}
+
+
+def check_filter(min_count: int, max_df: float | None) -> None:
+    if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
+        raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
+    if max_df is not None:
+        if isinstance(max_df, bool) or not isinstance(max_df, (int, float)) or max_df <= 0:
+            raise ValueError(f"max_df must be > 0, got {max_df!r}")
+        if isinstance(max_df, float) and max_df > 1.0:
+            raise ValueError(f"max_df as a fraction must be in (0, 1], got {max_df!r} (give an int for a count)")
+
+
+class TokenizedCorpus:
+    """A restartable iterable of token lists: ``corpus`` (documents) through ``pipeline``.
+
+    With ``min_count > 1`` or ``max_df`` set, rare and frequent tokens are dropped; that
+    needs the corpus statistics, gathered in one extra pass the first time (so the
+    corpus itself must be restartable: a list or a file-backed ``TextCorpus``).
+
+    >>> docs = TokenizedCorpus(["мама мыла раму", "мама спала"], Pipeline(), min_count=2)
+    >>> list(docs)
+    [['мама'], ['мама']]
+    """
+
+    def __init__(
+        self,
+        corpus: Iterable[str],
+        pipeline: Pipeline | PipelineConfig | None = None,
+        workers: int = 1,
+        min_count: int = 1,
+        max_df: float | None = None,
+        chunk_size: int = 1000,
+    ):
+        if isinstance(corpus, str):
+            raise TypeError("TokenizedCorpus expects an iterable of documents, not a single string")
+        check_filter(min_count, max_df)
+        if min_count > 1 or max_df is not None:
+            require_restartable(corpus, "TokenizedCorpus with min_count/max_df")
+        if pipeline is None or isinstance(pipeline, PipelineConfig):
+            pipeline = Pipeline(pipeline)
+        self.corpus = corpus
+        self.pipeline = pipeline
+        self.workers = workers
+        self.min_count = min_count
+        self.max_df = max_df
+        self.chunk_size = chunk_size
+        self._stats: TokenStats | None = None
+        self._kept: set[str] | None = None
+
+    @property
+    def filters(self) -> bool:
+        return self.min_count > 1 or self.max_df is not None
+
+    def _raw(self) -> Iterator[list[str]]:
+        return self.pipeline.map(self.corpus, workers=self.workers, chunk_size=self.chunk_size)
+
+    def stats(self) -> TokenStats:
+        """Counts before filtering (one pass over the corpus, then remembered)."""
+        if self._stats is None:
+            stats = TokenStats()
+            for toks in self._raw():
+                stats.add(toks)
+            self._stats = stats
+        return self._stats
+
+    def __iter__(self) -> Iterator[list[str]]:
+        if not self.filters:
+            yield from self._raw()
+            return
+        if self._kept is None:
+            self._kept = self.stats().kept(self.min_count, self.max_df)
+        kept = self._kept
+        for toks in self._raw():
+            yield [t for t in toks if t in kept]
+
+
+def write_tokenized(
+    docs: Iterable[str],
+    out: TextIO,
+    pipeline: Pipeline,
+    workers: int = 1,
+    min_count: int = 1,
+    progress: Callable[[Iterator[list[str]]], Iterator[list[str]]] | None = None,
+) -> int:
+    """Write one line of space-separated tokens per document; return the number of lines.
+
+    ``docs`` is read once (standard input works): with ``min_count > 1`` the token lines
+    go to a temporary spool file while the counts are gathered, then are filtered from it.
+    ``progress`` may wrap the token-list iterator (a tqdm bar, say).
+    """
+    import tempfile
+
+    check_filter(min_count, None)
+    token_docs = pipeline.map(docs, workers=workers)
+    if progress is not None:
+        token_docs = progress(token_docs)
+    n = 0
+    if min_count == 1:
+        for toks in token_docs:
+            out.write(" ".join(toks))
+            out.write("\n")
+            n += 1
+        return n
+    counts: Counter = Counter()
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        for toks in token_docs:
+            counts.update(toks)
+            spool.write(" ".join(toks))
+            spool.write("\n")
+        spool.seek(0)
+        for line in spool:
+            out.write(" ".join(t for t in line.split() if counts[t] >= min_count))
+            out.write("\n")
+            n += 1
+    return n
