@@ -39,7 +39,7 @@ def _token_corpus(args: argparse.Namespace):
 
     pipe = Pipeline(PipelineConfig(lang=args.lang, lowercase=not args.keep_case, lemmatize=args.lemmatize,
                                    punctuation=False))
-    return TokenizedCorpus(TextCorpus(args.corpus, encoding=args.encoding), pipe)
+    return TokenizedCorpus(TextCorpus(args.corpus, encoding=args.encoding), pipe, workers=args.workers)
 
 
 def _load(path: str):
@@ -58,7 +58,8 @@ def cmd_train_w2v(args: argparse.Namespace) -> int:
     if args.backend == "gensim":
         from embeddings.gensim_backend import train_gensim
 
-        kv = train_gensim(corpus, config)
+        # gensim reads the corpus once per epoch: tokenize raw text once, not every pass.
+        kv = train_gensim(corpus if args.tokenized else list(corpus), config)
     else:
         ckpt = args.checkpoint_dir or str(args.output) + ".ckpt"
         kv = train_word2vec(corpus, config, checkpoint_dir=ckpt, resume=args.resume, progress=not args.no_progress)
@@ -131,7 +132,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             print(f"  {s['section']:<28} {100 * s['accuracy']:6.2f}%  ({s['correct']}/{n}, {s['skipped']} skipped)")
     if "similarity" in report:
         s = report["similarity"]
-        print(f"similarity ({s['file']}): Spearman {s['spearman']:.4f}, Pearson {s['pearson']:.4f}, "
+        fmt = lambda x: "n/a" if x is None else f"{x:.4f}"  # noqa: E731
+        print(f"similarity ({s['file']}): Spearman {fmt(s['spearman'])}, Pearson {fmt(s['pearson'])}, "
               f"{s['pairs']} pairs ({s['skipped']} skipped)")
     return 0
 
@@ -165,6 +167,7 @@ def register(sub) -> None:
     p.add_argument("--lemmatize", action="store_true", help="lemmatize raw text before training")
     p.add_argument("--keep-case", action="store_true", help="do not lower-case raw text")
     p.add_argument("--encoding", default="utf-8", help="encoding of the corpus")
+    p.add_argument("--workers", type=int, default=1, help="processes tokenizing raw text")
     p.add_argument("--checkpoint-dir", default=None, help="checkpoint folder (default OUTPUT.ckpt)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -128,13 +128,16 @@ class SimilarityResult:
     skipped: int
 
     def to_dict(self) -> dict:
-        return {"spearman": self.spearman, "pearson": self.pearson, "pairs": self.pairs, "skipped": self.skipped}
+        nan_to_none = lambda x: None if x != x else x  # noqa: E731  (JSON has no NaN)
+        return {"spearman": nan_to_none(self.spearman), "pearson": nan_to_none(self.pearson),
+                "pairs": self.pairs, "skipped": self.skipped}
 
 
 def evaluate_word_pairs(
     kv: KeyedVectors, path: str | os.PathLike, restrict_vocab: int = 300_000
 ) -> SimilarityResult:
-    """Spearman and Pearson correlation of cosine similarity with human scores."""
+    """Spearman and Pearson correlation of cosine similarity with human scores
+    (both NaN when fewer than 2 pairs have both words in the vocabulary)."""
     from scipy.stats import pearsonr, spearmanr
 
     vocab = _upper_vocab(kv, restrict_vocab)
@@ -152,8 +155,8 @@ def evaluate_word_pairs(
             model.append(float(kv.unit_vectors[vocab[a]] @ kv.unit_vectors[vocab[b]]))
         else:
             skipped += 1
-    if len(human) < 2:
-        raise ValueError(f"{path}: fewer than 2 word pairs are in the vocabulary ({skipped} skipped)")
+    if len(human) < 2:       # nothing to correlate (say, Russian vectors and English pairs)
+        return SimilarityResult(float("nan"), float("nan"), len(human), skipped)
     return SimilarityResult(float(spearmanr(human, model)[0]), float(pearsonr(human, model)[0]), len(human), skipped)
 
 
