@@ -156,6 +156,8 @@ class Pipeline:
 
     #: a chunk with fewer new forms than this is lemmatized in the calling process
     MIN_PARALLEL_FORMS = 256
+    #: at most this many forms per task sent to a worker
+    PART_SIZE = 500
 
     def __init__(self, config: PipelineConfig | None = None, **overrides):
         if config is None:
@@ -258,12 +260,13 @@ class Pipeline:
                             in_flight.add(t)
                             new.append(t)
                 jobs = []
-                if len(new) >= self.MIN_PARALLEL_FORMS:
+                if new and (pool is not None or len(new) >= self.MIN_PARALLEL_FORMS):
                     if pool is None:
                         pool = concurrent.futures.ProcessPoolExecutor(
                             workers, initializer=_worker_init, initargs=(self.config,)
                         )
-                    step = -(-len(new) // workers)
+                    # small parts keep every worker busy while this process tokenizes on
+                    step = min(self.PART_SIZE, -(-len(new) // workers))
                     for i in range(0, len(new), step):
                         part = new[i:i + step]
                         jobs.append((part, pool.submit(_worker_map, part)))
