@@ -146,14 +146,15 @@ class TfIdf(BagOfWords):
         self.norm = norm
         self.sublinear_tf = sublinear_tf
 
-    def _check(self) -> None:
+    def check_params(self) -> None:
+        """Raise ``ValueError`` for an unknown ``idf`` or ``norm`` (before any work)."""
         if self.idf not in IDF_KINDS:
             raise ValueError(f"idf must be one of {', '.join(IDF_KINDS)}, got {self.idf!r}")
         if self.norm not in NORMS:
             raise ValueError(f"norm must be 'l2', 'l1' or None, got {self.norm!r}")
 
     def fit_transform(self, docs, y=None) -> sp.csr_matrix:
-        self._check()
+        self.check_params()
         counts = self._counts_fit(docs)
         if self.idf == "smooth":
             self.transformer_ = TfidfTransformer(norm=self.norm, use_idf=True, smooth_idf=True,
