@@ -81,6 +81,8 @@ def _fraction_or_count(text: str) -> float | int:
 
 
 def _pipeline(args) -> Pipeline:
+    # pymorphy3 announces its dictionary at INFO level; that is noise on a command line
+    logging.getLogger("pymorphy3").setLevel(max(logging.WARNING, logging.getLogger().level))
     return Pipeline(config_from_args(PipelineConfig, args))
 
 

@@ -151,7 +151,7 @@ class TfIdf(BagOfWords):
         if self.idf not in IDF_KINDS:
             raise ValueError(f"idf must be one of {', '.join(IDF_KINDS)}, got {self.idf!r}")
         if self.norm not in NORMS:
-            raise ValueError(f"norm must be 'l2', 'l1' or None, got {self.norm!r}")
+            raise ValueError(f"norm must be 'l2', 'l1' or None ('none' on the command line), got {self.norm!r}")
 
     def fit_transform(self, docs, y=None) -> sp.csr_matrix:
         self.check_params()
