@@ -1,0 +1,191 @@
+"""The pipeline: the four-document example, cached and parallel lemmatization that agrees
+with pymorphy3's first parse, rare/frequent filtering, configuration errors."""
+from __future__ import annotations
+
+import copy
+import io
+
+import pytest
+
+from corpora import corpus_path
+from textprep.corpus import TextCorpus
+from textprep.pipeline import Pipeline, PipelineConfig, TokenizedCorpus, write_tokenized
+from textprep.vectorize import BagOfWords
+
+FOUR = ["Нежился на пляже", "Копали яму на пляже", "Копал картошку", "Ел картошки и картошку"]
+
+
+def bow_table(pipe: Pipeline, docs: list[str]) -> dict[str, list[int]]:
+    """{term: [count in doc 1, doc 2, ...]}: the bag-of-words table, column by column."""
+    bow = BagOfWords(pipe)
+    X = bow.fit_transform(docs).toarray()
+    return {term: X[:, j].tolist() for j, term in enumerate(bow.get_feature_names_out())}
+
+
+def test_four_documents_bag_of_words_with_pymorphy_first_parse():
+    pipe = Pipeline(lang="ru", stopwords="ru", lemmatize=True)
+    assert [pipe(d) for d in FOUR] == [
+        ["нежиться", "пляж"],
+        ["копать", "яма", "пляж"],
+        ["копал", "картошка"],            # first parse: the noun «копал» (a resin)
+        ["есть", "картошка", "картошка"],
+    ]
+    assert bow_table(pipe, FOUR) == {
+        #              doc 1  2  3  4
+        "есть":        [0, 0, 0, 1],
+        "картошка":    [0, 0, 1, 2],
+        "копал":       [0, 0, 1, 0],
+        "копать":      [0, 1, 0, 0],
+        "нежиться":    [1, 0, 0, 0],
+        "пляж":        [1, 1, 0, 0],
+        "яма":         [0, 1, 0, 0],
+    }
+
+
+def test_four_documents_with_verbs_preferred_or_an_override_file(tmp_path):
+    expected = {
+        "есть":        [0, 0, 0, 1],
+        "картошка":    [0, 0, 1, 2],
+        "копать":      [0, 1, 1, 0],      # «копал» now joins «копали»
+        "нежиться":    [1, 0, 0, 0],
+        "пляж":        [1, 1, 0, 0],
+        "яма":         [0, 1, 0, 0],
+    }
+    verbs = Pipeline(lang="ru", stopwords="ru", lemmatize=True, prefer_pos=("VERB", "INFN"))
+    assert bow_table(verbs, FOUR) == expected
+    overrides = tmp_path / "lemmas.tsv"
+    overrides.write_text("# form<TAB>lemma\nКопал\tкопать\n", encoding="utf-8")
+    fixed = Pipeline(lang="ru", stopwords="ru", lemmatize=True, lemma_overrides=str(overrides))
+    assert bow_table(fixed, FOUR) == expected
+
+
+def test_without_stop_words_and_with_stemming():
+    assert Pipeline(lang="ru")("Ел картошки и картошку") == ["ел", "картошки", "и", "картошку"]
+    stems = Pipeline(lang="ru", stopwords="ru", stem=True)
+    assert [stems(d) for d in FOUR] == [["неж", "пляж"], ["копа", "ям", "пляж"], ["копа", "картошк"],
+                                        ["ел", "картошк", "картошк"]]
+
+
+def test_english_lemmas_and_stems_offline():
+    assert Pipeline(lang="en", stopwords="en", lemmatize=True)("The mice were running to the geese") == [
+        "mouse", "run", "goose"]
+    assert Pipeline(lang="en", stem=True)("connected connections") == ["connect", "connect"]
+
+
+def test_yo_is_folded_in_lemmas_too():
+    # pymorphy3 writes the lemma of «пошел» with ё
+    assert Pipeline(lang="ru", lemmatize=True)("Он пошёл, пошел") == ["он", "пойти", "пойти"]
+    assert Pipeline(lang="ru", lemmatize=True, fold_yo=False)("пошёл") == ["пойти".replace("е", "ё", 1)]
+
+
+def test_each_distinct_form_is_lemmatized_once():
+    pipe = Pipeline(lang="ru", lemmatize=True)
+    seen: list[str] = []
+    real = pipe._form_mapper()
+
+    def spy(forms):
+        seen.extend(forms)
+        return real(forms)
+
+    pipe._mapper = spy
+    docs = ["мама мыла раму", "мама мыла маму", "раму мыла мама"] * 50
+    out = list(pipe.map(docs))
+    assert out[0] == ["мама", "мыло", "рама"] and len(out) == 150   # pymorphy3: «мыла» as the noun
+    assert sorted(seen) == sorted({"мама", "мыла", "раму", "маму"})
+
+
+def test_first_parse_shortcut_agrees_with_pymorphy_on_a_real_corpus():
+    import pymorphy3
+
+    pipe = Pipeline(lang="ru", fold_yo=False)
+    forms = sorted({t for d in list(TextCorpus(corpus_path("war_and_peace")))[:2000] for t in pipe(d)})
+    forms += ["ска-зала", "по-французски", "полу-ответ", "сверхчеловек", "копал", "стали", "мыла"]
+    morph = pymorphy3.MorphAnalyzer()
+    lem = Pipeline(lang="ru", fold_yo=False, lemmatize=True)
+    assert len(forms) > 5000
+    assert [lem(f)[0] for f in forms] == [morph.parse(f)[0].normal_form for f in forms]
+
+
+def test_parallel_map_keeps_order_and_matches_sequential():
+    docs = list(TextCorpus(corpus_path("war_and_peace")))[:1200]
+    docs[5:5] = ["", "   ", "Копал картошку"]
+    seq = Pipeline(lang="ru", stopwords="ru", lemmatize=True)
+    par = Pipeline(lang="ru", stopwords="ru", lemmatize=True)
+    expected = list(seq.map(docs))
+    got = list(par.map(docs, workers=2, chunk_size=100))
+    assert got == expected and got[5:8] == [[], [], ["копал", "картошка"]]
+    assert par.cache_size == seq.cache_size
+    stems = Pipeline(lang="ru", stem=True)
+    assert list(stems.map(docs, workers=2, chunk_size=50)) == [Pipeline(lang="ru", stem=True)(d) for d in docs]
+
+
+def test_parallel_map_can_be_abandoned_early():
+    pipe = Pipeline(lang="ru", lemmatize=True)
+    docs = list(TextCorpus(corpus_path("war_and_peace")))[:3000]
+    it = pipe.map(docs, workers=2, chunk_size=100)
+    first = next(it)
+    it.close()                               # shuts the worker pool down
+    assert first == Pipeline(lang="ru", lemmatize=True)(docs[0])
+
+
+def test_tokenized_corpus_is_restartable_and_filters_rare_and_frequent_words():
+    docs = ["a b c", "a b", "a d", "a b d"]
+    pipe = Pipeline(lang="en")
+    plain = TokenizedCorpus(docs, pipe)
+    assert list(plain) == list(plain) == [["a", "b", "c"], ["a", "b"], ["a", "d"], ["a", "b", "d"]]
+    # counts a:4 b:3 c:1 d:2; document frequencies the same
+    assert list(TokenizedCorpus(docs, pipe, min_count=2)) == [["a", "b"], ["a", "b"], ["a", "d"], ["a", "b", "d"]]
+    assert list(TokenizedCorpus(docs, pipe, max_df=0.75)) == [["b", "c"], ["b"], ["d"], ["b", "d"]]
+    assert list(TokenizedCorpus(docs, pipe, min_count=2, max_df=2)) == [[], [], ["d"], ["d"]]
+    with pytest.raises(TypeError, match="one-shot"):
+        TokenizedCorpus((d for d in docs), pipe, min_count=2)
+    with pytest.raises(ValueError, match="min_count must be an integer >= 1, got 0"):
+        TokenizedCorpus(docs, pipe, min_count=0)
+    with pytest.raises(TypeError, match="not a single string"):
+        TokenizedCorpus("a b c", pipe)
+
+
+def test_write_tokenized_filters_rare_words_reading_the_input_once():
+    out = io.StringIO()
+    n = write_tokenized(iter(["a b c", "", "a b", "b"]), out, Pipeline(lang="en"), min_count=2)
+    assert n == 4 and out.getvalue() == "a b\n\na b\nb\n"
+
+
+def test_char_level_and_punctuation_options():
+    assert Pipeline(level="char")("Да, нет") == ["д", "а", "▁", "н", "е", "т"]
+    assert Pipeline(punctuation=True, numbers=False)("Цена: 3.14 руб.") == ["цена", ":", "руб", "."]
+
+
+def test_keyword_shortcut_and_copy():
+    cfg = PipelineConfig(lang="en")
+    assert Pipeline(cfg, lemmatize=True).config == PipelineConfig(lang="en", lemmatize=True)
+    pipe = Pipeline(lang="ru", lemmatize=True)
+    pipe("копали")
+    clone = copy.deepcopy(pipe)             # what scikit-learn's clone does with an analyzer
+    assert clone.config == pipe.config and clone.cache_size == 0 and clone("копали") == ["копать"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(lang="de"), "lang must be one of ru, en, got 'de'"),
+    (dict(level="byte"), "level must be one of word, char"),
+    (dict(stopwords="fr"), "unknown stop-word list 'fr'"),
+    (dict(lemmatize=True, stem=True), "lemmatize and stem cannot both be set"),
+    (dict(prefer_pos=("VERB",)), "needs lemmatize=True"),
+    (dict(lemmatize=True, prefer_pos=("VERBS",)), "unknown part of speech 'VERBS'"),
+    (dict(lemma_overrides="x.tsv"), "needs lemmatize=True"),
+    (dict(level="char", stem=True), "level='char' cannot be combined"),
+])
+def test_bad_configurations_name_the_field_and_value(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        PipelineConfig(**kwargs)
+
+
+def test_bad_documents_and_arguments():
+    pipe = Pipeline()
+    with pytest.raises(TypeError, match="not a single string"):
+        list(pipe.map("один документ"))
+    with pytest.raises(TypeError, match="must be a string"):
+        pipe(["уже", "токены"])
+    with pytest.raises(ValueError, match="workers must be"):
+        pipe.map(["x"], workers=-1)
+    assert list(pipe.map([])) == [] and pipe("") == []
