@@ -91,7 +91,8 @@ def main(argv=None) -> int:
     p.add_argument("--negative", type=int, default=5)
     p.add_argument("--min-count", type=int, default=5)
     p.add_argument("--modes", nargs="+", choices=["sg", "cbow"], default=["sg", "cbow"])
-    p.add_argument("--threads", type=int, default=2, help="gensim workers and torch CPU threads")
+    p.add_argument("--workers", type=int, default=2, help="gensim workers and our Hogwild worker threads")
+    p.add_argument("--threads", type=int, default=0, help="torch threads per op (0: 1 with several workers)")
     p.add_argument("--device", default="cpu", help="device for ours (cpu, cuda)")
     p.add_argument("--batch-size", type=int, default=None, help="centre words per step for ours")
     p.add_argument("--analogies", type=Path, default=SHARED / "questions-words.txt")
@@ -104,12 +105,13 @@ def main(argv=None) -> int:
     docs = read_corpus(args.corpus, args.max_words)
     n_tokens = sum(map(len, docs))
     print(f"corpus {args.corpus}: {len(docs)} documents, {n_tokens} tokens (read in {time.perf_counter() - t:.1f} s)")
-    print(f"machine: {platform.machine()}, {args.threads} threads; ours on {args.device}")
-    results = {"corpus": str(args.corpus), "tokens": n_tokens, "epochs": args.epochs, "threads": args.threads,
+    print(f"machine: {platform.machine()}, {args.workers} workers; ours on {args.device}")
+    results = {"corpus": str(args.corpus), "tokens": n_tokens, "epochs": args.epochs, "workers": args.workers,
                "device": args.device, "modes": {}}
     for mode in args.modes:
         config = Word2VecConfig(sg=mode == "sg", dim=args.dim, window=args.window, negative=args.negative,
-                                epochs=args.epochs, min_count=args.min_count, threads=args.threads,
+                                epochs=args.epochs, min_count=args.min_count, workers=args.workers,
+                                threads=args.threads or (1 if args.workers > 1 else 2),
                                 device=args.device, batch_size=args.batch_size)
         row = {}
         for name, run in (("gensim", run_gensim), ("ours", run_ours)):

@@ -39,7 +39,7 @@ def _token_corpus(args: argparse.Namespace):
 
     pipe = Pipeline(PipelineConfig(lang=args.lang, lowercase=not args.keep_case, lemmatize=args.lemmatize,
                                    punctuation=False))
-    return TokenizedCorpus(TextCorpus(args.corpus, encoding=args.encoding), pipe, workers=args.workers)
+    return TokenizedCorpus(TextCorpus(args.corpus, encoding=args.encoding), pipe, workers=args.tokenize_workers)
 
 
 def _load(path: str):
@@ -167,7 +167,7 @@ def register(sub) -> None:
     p.add_argument("--lemmatize", action="store_true", help="lemmatize raw text before training")
     p.add_argument("--keep-case", action="store_true", help="do not lower-case raw text")
     p.add_argument("--encoding", default="utf-8", help="encoding of the corpus")
-    p.add_argument("--workers", type=int, default=1, help="processes tokenizing raw text")
+    p.add_argument("--tokenize-workers", type=int, default=1, help="processes tokenizing raw text")
     p.add_argument("--checkpoint-dir", default=None, help="checkpoint folder (default OUTPUT.ckpt)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -4,7 +4,7 @@ gensim is imported only when this backend runs.  Options map one to one:
 
     sg -> sg, dim -> vector_size, window, negative, epochs, min_count,
     max_vocab -> max_final_vocab, sample, ns_exponent, lr -> alpha,
-    lr * min_lr_ratio -> min_alpha, seed, threads -> workers (0: 2)
+    lr * min_lr_ratio -> min_alpha, seed, workers
 
 gensim always uses ``hs=0`` here (negative sampling only) and ``cbow_mean=1``, as our
 trainer does.  It has no GPU code, so ``device`` must be ``auto`` or ``cpu``.
@@ -27,7 +27,7 @@ def gensim_kwargs(config: Word2VecConfig) -> dict:
         negative=config.negative, epochs=config.epochs, min_count=config.min_count,
         max_final_vocab=config.max_vocab, sample=config.sample, ns_exponent=config.ns_exponent,
         alpha=config.start_lr, min_alpha=config.start_lr * config.min_lr_ratio,
-        seed=config.seed, workers=config.threads or 2,
+        seed=config.seed, workers=config.workers,
     )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -55,10 +56,13 @@ class Word2VecConfig:
     ns_exponent: float = field(default=0.75, metadata={"help": "power of the unigram noise distribution"})
     lr: float | None = field(default=None, metadata={"help": "start learning rate (default 0.025 skip-gram, 0.05 CBOW)"})
     min_lr_ratio: float = field(default=1e-4, metadata={"help": "learning rate floor as a fraction of the start"})
-    batch_size: int | None = field(default=None, metadata={"help": "centre words per step (default 1024 CPU, 16384 GPU)"})
+    batch_size: int | None = field(default=None, metadata={"help": "centre words per step (default: vocabulary/4 within 256..1024 on CPU, ..16384 on GPU)"})
     seed: int = field(default=0, metadata={"help": "random seed (reproducible on the same device)"})
     device: str = field(default="auto", metadata={"help": "auto, cpu, cuda or cuda:N"})
-    threads: int = field(default=0, metadata={"help": "CPU threads for torch (0: torch's default)"})
+    threads: int = field(default=0, metadata={"help": "CPU threads for torch's operations (0: torch's default)"})
+    workers: int = field(default=1, metadata={
+        "help": "CPU worker threads updating the tables Hogwild-style, like gensim's workers "
+                "(more than 1 is faster but not bit-reproducible)"})
 
     def __post_init__(self) -> None:
         for name in ("dim", "window", "negative", "epochs", "min_count"):
@@ -75,6 +79,8 @@ class Word2VecConfig:
             raise ValueError(f"lr must be > 0, got {self.lr!r}")
         if not 0 <= self.min_lr_ratio <= 1:
             raise ValueError(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio!r}")
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
+            raise ValueError(f"workers must be a positive integer, got {self.workers!r}")
         if self.threads < 0:
             raise ValueError(f"threads must be >= 0, got {self.threads!r}")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
@@ -95,6 +101,17 @@ def resolve_device(name: str) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device {name!r} requested, but CUDA is not available here (use --device cpu or auto)")
     return torch.device(name)
+
+
+def default_batch_size(vocab_size: int, device: torch.device) -> int:
+    """Centre words per step when not set: a quarter of the vocabulary, at least 256, at most
+    1024 on the CPU (blocks that stay in cache) and 16384 on a GPU (enough work per launch).
+
+    Updates to a word seen many times in one block add up from the same stale vectors, so a
+    block much larger than the vocabulary overshoots; small corpora get small blocks.
+    """
+    cap = 16384 if device.type == "cuda" else 1024
+    return max(256, min(cap, vocab_size // 4))
 
 
 # -- corpus --------------------------------------------------------------------------
@@ -170,7 +187,8 @@ class DeviceSampler:
         return ids[keep], docs[keep]
 
     def windows(
-        self, ids: torch.Tensor, docs: torch.Tensor, start: int, stop: int, spans: torch.Tensor | None = None
+        self, ids: torch.Tensor, docs: torch.Tensor, start: int, stop: int, spans: torch.Tensor | None = None,
+        gen: torch.Generator | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Centres ``start..stop-1`` of ``ids``: (centres (B,), context (B, 2W), mask (B, 2W)).
 
@@ -179,26 +197,30 @@ class DeviceSampler:
         n = ids.shape[0]
         centre_pos = torch.arange(start, stop, device=self.device)
         if spans is None:
-            spans = torch.randint(1, self.window + 1, (stop - start,), device=self.device, generator=self.gen)
+            spans = torch.randint(1, self.window + 1, (stop - start,), device=self.device, generator=gen or self.gen)
         pos = centre_pos.unsqueeze(1) + self.offsets                   # (B, 2W)
         pos_c = pos.clamp(0, n - 1)
         mask = (pos >= 0) & (pos < n) & (self.abs_offsets <= spans.unsqueeze(1))
         mask &= docs[pos_c] == docs[start:stop].unsqueeze(1)
         return ids[start:stop], ids[pos_c], mask
 
-    def negatives(self, positives: torch.Tensor) -> torch.Tensor:
+    def negatives(self, positives: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
         """(B, k) noise words, redrawn wherever one equals its row's positive."""
+        gen = gen or self.gen
         shape = (positives.shape[0], self.k)
-        neg = self._draw(shape)
+        neg = self._draw(shape, gen)
         clash = neg == positives.unsqueeze(1)
         while bool(clash.any()):
-            neg = torch.where(clash, self._draw(shape), neg)
+            neg = torch.where(clash, self._draw(shape, gen), neg)
             clash = neg == positives.unsqueeze(1)
         return neg
 
-    def _draw(self, shape: tuple[int, int]) -> torch.Tensor:
-        bucket = torch.randint(0, self.prob.shape[0], shape, device=self.device, generator=self.gen)
-        take = torch.rand(shape, device=self.device, generator=self.gen) < self.prob[bucket]
+    def _draw(self, shape: tuple[int, int], gen: torch.Generator) -> torch.Tensor:
+        # One uniform number per draw: its integer part picks the bucket, its fraction
+        # decides between the bucket's word and its alias.
+        x = torch.rand(shape, device=self.device, generator=gen) * self.prob.shape[0]
+        bucket = x.long().clamp_(max=self.prob.shape[0] - 1)
+        take = (x - bucket) < self.prob[bucket]
         return torch.where(take, bucket, self.alias[bucket])
 
 
@@ -237,39 +259,108 @@ def train_word2vec(
 
     ids = torch.as_tensor(corpus.ids, device=device)
     docs = torch.as_tensor(corpus.docs, device=device)
-    batch = config.batch_size or (16384 if device.type == "cuda" else 1024)
-    step = skipgram_step if config.sg else cbow_step
+    batch = config.batch_size or default_batch_size(len(vocab), device)
+    workers = config.workers if device.type == "cpu" else 1
     n_words = ids.shape[0]
-    total = n_words * config.epochs
-    start_lr, floor = config.start_lr, config.start_lr * config.min_lr_ratio
+    run = _Run(config, tables, sampler, batch, total=n_words * config.epochs)
 
-    bar = tqdm(total=total, initial=first_epoch * n_words, unit="word", unit_scale=True,
+    bar = tqdm(total=run.total, initial=first_epoch * n_words, unit="word", unit_scale=True,
                disable=not progress, desc="word2vec", smoothing=0.1)
-    t0, loss_value = time.perf_counter(), float("nan")
-    for epoch in range(first_epoch, config.epochs):
-        kept, kept_docs = sampler.subsample(ids, docs)
-        m = kept.shape[0]
-        for i, start in enumerate(range(0, m, batch)):
-            stop = min(start + batch, m)
-            done = epoch * n_words + n_words * stop / m          # raw words covered so far
-            lr = max(start_lr * (1.0 - done / total), floor)
-            centres, context, mask = sampler.windows(kept, kept_docs, start, stop)
-            targets = torch.cat([centres.unsqueeze(1), sampler.negatives(centres)], dim=1)
-            report = i % 200 == 0
-            loss = step(tables, context, mask, targets, lr, with_loss=report)
-            if report and loss is not None:
-                examples = mask.sum() if config.sg else (mask.any(1)).sum()
-                loss_value = float(loss) / max(int(examples), 1)
-                bar.set_postfix(loss=f"{loss_value:.3f}", lr=f"{lr:.5f}", refresh=False)
-            bar.update(int(done) - bar.n)
-        if checkpoint_dir is not None:
-            _save_checkpoint(Path(checkpoint_dir), config, vocab, tables, gen, epoch + 1)
-    bar.close()
+    threads_before = torch.get_num_threads()
+    t0 = time.perf_counter()
+    try:
+        if config.threads or workers > 1:
+            # Hogwild workers each run single-threaded ops; otherwise torch's own threads.
+            torch.set_num_threads(1 if workers > 1 else config.threads)
+        for epoch in range(first_epoch, config.epochs):
+            kept, kept_docs = sampler.subsample(ids, docs)
+            run.start_epoch(epoch, n_words, kept.shape[0])
+            if workers == 1:
+                run.shard(kept, kept_docs, 0, kept.shape[0], gen, bar)
+            else:
+                run.parallel(kept, kept_docs, workers, gen, bar)
+            if checkpoint_dir is not None:
+                _save_checkpoint(Path(checkpoint_dir), config, vocab, tables, gen, epoch + 1)
+    finally:
+        torch.set_num_threads(threads_before)
+        bar.close()
     elapsed = time.perf_counter() - t0
     trained = (config.epochs - first_epoch) * corpus.n_tokens
     log.info("word2vec: %d epochs in %.1f s (%.0f words/s), last loss %.3f",
-             config.epochs - first_epoch, elapsed, trained / max(elapsed, 1e-9), loss_value)
+             config.epochs - first_epoch, elapsed, trained / max(elapsed, 1e-9), run.loss)
     return KeyedVectors(list(vocab.id_to_token), tables.w_in.cpu().numpy().copy(), counts.tolist())
+
+
+class _Run:
+    """The state one training run shares between its blocks (and Hogwild worker threads)."""
+
+    def __init__(self, config: Word2VecConfig, tables: SGNSTables, sampler: DeviceSampler, batch: int, total: int):
+        self.config, self.tables, self.sampler, self.batch, self.total = config, tables, sampler, batch, total
+        self.step = skipgram_step if config.sg else cbow_step
+        self.start_lr = config.start_lr
+        self.floor = config.start_lr * config.min_lr_ratio
+        self.loss = float("nan")
+        self.done_blocks = 0
+
+    def start_epoch(self, epoch: int, n_words: int, n_kept: int) -> None:
+        self.base, self.n_words, self.n_kept, self.kept_done = epoch * n_words, n_words, max(n_kept, 1), 0
+
+    def words_done(self) -> int:
+        """Raw corpus words covered so far (kept words scaled back to the whole corpus)."""
+        return self.base + self.n_words * self.kept_done // self.n_kept
+
+    def shard(self, kept, kept_docs, lo: int, hi: int, gen: torch.Generator, bar=None) -> None:
+        """Train on centres ``lo..hi-1`` of this epoch's kept words, block by block."""
+        sampler = self.sampler
+        for start in range(lo, hi, self.batch):
+            stop = min(start + self.batch, hi)
+            # Linear decay over all epochs, as in the C tool, with a floor at min_lr_ratio.
+            lr = max(self.start_lr * (1.0 - self.words_done() / self.total), self.floor)
+            centres, context, mask = sampler.windows(kept, kept_docs, start, stop, gen=gen)
+            targets = torch.cat([centres.unsqueeze(1), sampler.negatives(centres, gen)], dim=1)
+            report = self.done_blocks % 200 == 0
+            loss = self.step(self.tables, context, mask, targets, lr, with_loss=report)
+            self.done_blocks += 1
+            self.kept_done += stop - start
+            if report and loss is not None:
+                examples = mask.sum() if self.config.sg else mask.any(1).sum()
+                self.loss = float(loss) / max(int(examples), 1)
+                if not math.isfinite(self.loss):
+                    raise ValueError(f"training diverged (loss {self.loss}) with batch_size={self.batch}; "
+                                     "use a smaller --batch-size or --lr")
+                if bar is not None:
+                    bar.set_postfix(loss=f"{self.loss:.3f}", lr=f"{lr:.5f}", refresh=False)
+            if bar is not None:
+                bar.update(self.words_done() - bar.n)
+
+    def parallel(self, kept, kept_docs, workers: int, gen: torch.Generator, bar) -> None:
+        """Hogwild (Recht et al. 2011), as the C tool and gensim do: each thread trains on its
+        own slice and updates the shared tables without locks.  Faster on several cores, but
+        the result then depends on thread timing."""
+        import threading
+
+        m = kept.shape[0]
+        edges = [m * w // workers for w in range(workers + 1)]
+        seeds = torch.randint(0, 2**62, (workers,), generator=gen, device=gen.device).tolist()
+        errors: list[BaseException] = []
+
+        def work(w: int) -> None:
+            try:
+                g = torch.Generator(device=gen.device)
+                g.manual_seed(seeds[w])
+                self.shard(kept, kept_docs, edges[w], edges[w + 1], g)
+            except BaseException as exc:  # re-raised in the main thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in range(workers)]
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            threads[0].join(timeout=0.5)
+            bar.set_postfix(loss=f"{self.loss:.3f}", refresh=False)
+            bar.update(self.words_done() - bar.n)
+        if errors:
+            raise errors[0]
 
 
 def _save_checkpoint(folder: Path, config: Word2VecConfig, vocab: Vocabulary,
@@ -293,7 +384,7 @@ def _load_checkpoint(folder: Path, config: Word2VecConfig, vocab: Vocabulary,
         return 0
     saved = read_json(folder / "config.json", "checkpoint config")
     mine = config.to_dict()
-    differs = [k for k in mine if k not in ("device", "threads") and saved.get(k) != mine[k]]
+    differs = [k for k in mine if k not in ("device", "threads", "workers") and saved.get(k) != mine[k]]
     if differs:
         k = differs[0]
         raise ValueError(f"{folder}: checkpoint was made with {k}={saved.get(k)!r}, this run has {k}={mine[k]!r}")

@@ -78,7 +78,8 @@ def test_cbow_window_without_context_changes_nothing():
 
 
 @pytest.mark.parametrize("field, value", [("dim", 0), ("window", -1), ("negative", 0), ("epochs", 0),
-                                          ("min_count", 0), ("sample", 1.5), ("lr", 0.0), ("device", "tpu")])
+                                          ("min_count", 0), ("sample", 1.5), ("lr", 0.0), ("device", "tpu"),
+                                          ("workers", 0), ("batch_size", 0)])
 def test_bad_config_values_are_named(field, value):
     with pytest.raises(ValueError, match=field):
         Word2VecConfig(**{field: value})
@@ -190,3 +191,12 @@ def test_war_and_peace_related_words_rank_near_the_top(war_and_peace_vectors):
         ranks.append(int((sims > sims[kv.key_to_index[b]]).sum()) - 1)   # words closer than b, a itself excluded
     assert np.median(ranks) < 0.02 * len(kv), ranks
     assert max(ranks) < 0.1 * len(kv), ranks
+
+
+def test_hogwild_workers_learn_the_same_kind_of_neighbours():
+    docs = [WORD.findall(line.lower()) for line in open(corpus_path("war_and_peace"), encoding="utf-8")]
+    config = Word2VecConfig(sg=False, dim=50, epochs=10, min_count=5, workers=2)
+    kv = train_word2vec([d for d in docs if d], config, progress=False)
+    speech = {"отвечал", "проговорил", "спросил", "продолжал", "повторил", "закричал", "прибавил",
+              "крикнул", "говорил", "сказала"}
+    assert len({w for w, _ in kv.most_similar("сказал", topn=10)} & speech) >= 4
