@@ -66,6 +66,20 @@ def test_without_stop_words_and_with_stemming():
                                         ["ел", "картошк", "картошк"]]
 
 
+def test_stop_words_can_be_matched_on_lemmas():
+    on_forms = Pipeline(lang="ru", stopwords="ru", lemmatize=True)
+    on_lemmas = Pipeline(lang="ru", stopwords="ru", lemmatize=True, stopwords_on_lemmas=True)
+    # «ел» -> «есть», which is itself a stop word; «этому» is not in the list but «этот» is
+    assert on_forms("Ел этому и картошку") == ["есть", "этот", "картошка"]
+    assert on_lemmas("Ел этому и картошку") == ["картошка"]
+    docs = ["Ел этому и картошку", "Копал картошку"] * 200
+    parallel = Pipeline(on_lemmas.config)
+    parallel.MIN_PARALLEL_FORMS = 1          # send even a handful of new forms to the workers
+    assert list(parallel.map(docs, workers=2, chunk_size=10)) == [on_lemmas(d) for d in docs]
+    with pytest.raises(ValueError, match="stopwords_on_lemmas=True needs lemmatize=True"):
+        PipelineConfig(stopwords="ru", stopwords_on_lemmas=True)
+
+
 def test_english_lemmas_and_stems_offline():
     assert Pipeline(lang="en", stopwords="en", lemmatize=True)("The mice were running to the geese") == [
         "mouse", "run", "goose"]

@@ -52,6 +52,9 @@ class PipelineConfig:
     stopwords_remove: tuple[str, ...] = field(
         default=(), metadata={"help": "words to take out of the stop-word list"}
     )
+    stopwords_on_lemmas: bool = field(
+        default=False, metadata={"help": "match stop words against lemmas instead of word forms"}
+    )
     lemmatize: bool = field(default=False, metadata={"help": "replace words by lemmas (ru: pymorphy3, en: simplemma)"})
     stem: bool = field(default=False, metadata={"help": "replace words by Snowball stems"})
     prefer_pos: tuple[str, ...] = field(
@@ -73,6 +76,8 @@ class PipelineConfig:
                 raise TypeError(f"{name} must be a tuple of strings, got {value!r}")
             object.__setattr__(self, name, tuple(value))
         check_spec(self.stopwords)
+        if self.stopwords_on_lemmas and not self.lemmatize:
+            raise ValueError("stopwords_on_lemmas=True needs lemmatize=True")
         if self.lemmatize and self.stem:
             raise ValueError("lemmatize and stem cannot both be set; choose one")
         if self.prefer_pos:
@@ -167,13 +172,18 @@ class Pipeline:
         if not isinstance(config, PipelineConfig):
             raise TypeError(f"config must be a PipelineConfig, got {type(config).__name__}")
         self.config = config
-        self._stop = load_stopwords(config.stopwords, config.stopwords_add, config.stopwords_remove)
+        stop = load_stopwords(config.stopwords, config.stopwords_add, config.stopwords_remove)
+        # stop words are matched either on the word forms (here, in ``tokens``) or on the lemmas
+        self._stop = frozenset() if config.stopwords_on_lemmas else stop
+        self._stop_lemmas = stop if config.stopwords_on_lemmas else frozenset()
         self._mapper: Callable[[Sequence[str]], list[str]] | None = None
         self._cache: dict[str, str] = {}
+        self._dropped: set[str] = set()   # forms whose lemma is a stop word
 
     # -- one document ------------------------------------------------------------------
     def tokens(self, doc: str) -> list[str]:
-        """Normalized surface tokens of one document, stop words removed (no lemmas yet)."""
+        """Normalized surface tokens of one document (no lemmas yet), stop words removed
+        unless they are matched on lemmas."""
         cfg = self.config
         if not isinstance(doc, str):
             raise TypeError(f"a document must be a string, got {type(doc).__name__}")
@@ -198,6 +208,14 @@ class Pipeline:
         new = [t for t in dict.fromkeys(toks) if t not in cache]
         if new:
             self._learn(new, self._form_mapper()(new))
+        return self._lemmas(toks)
+
+    def _lemmas(self, toks: list[str]) -> list[str]:
+        """Cached outputs of known forms, less lemmas that are stop words (if so configured)."""
+        cache = self._cache
+        if self._stop_lemmas:
+            dropped = self._dropped
+            return [cache[t] for t in toks if t not in dropped]
         return [cache[t] for t in toks]
 
     def _form_mapper(self) -> Callable[[Sequence[str]], list[str]]:
@@ -207,6 +225,10 @@ class Pipeline:
 
     def _learn(self, forms: Sequence[str], outputs: Sequence[str]) -> None:
         self._cache.update(zip(forms, outputs))
+        if self._stop_lemmas:
+            # decided once per form, like the lemma itself
+            stop = self._stop_lemmas
+            self._dropped.update(f for f, x in zip(forms, outputs) if _stop_key(x) in stop)
 
     @property
     def cache_size(self) -> int:
@@ -248,7 +270,7 @@ class Pipeline:
                 self._learn(forms, fut.result())
                 in_flight.difference_update(forms)
             for toks in tdocs:
-                yield [cache[t] for t in toks]
+                yield self._lemmas(toks)
 
         try:
             for chunk in _chunks(docs, chunk_size):
@@ -297,6 +319,10 @@ class Pipeline:
         }
         args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
         return f"Pipeline({args})"
+
+
+def _stop_key(word: str) -> str:
+    return fold_yo(word.lower())
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
