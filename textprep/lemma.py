@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from typing import Mapping, Sequence
 
 from .corpus import iter_lines
@@ -76,7 +77,17 @@ def _first_lemma_estimator():
     from pymorphy3.analyzer import ProbabilityEstimator
 
     class FirstLemmaEstimator(ProbabilityEstimator):
-        top: str | None = None
+        def __init__(self, dict_path):
+            super().__init__(dict_path)
+            self._local = threading.local()   # one outermost word per thread
+
+        @property
+        def top(self) -> str | None:
+            return getattr(self._local, "top", None)
+
+        @top.setter
+        def top(self, word: str | None) -> None:
+            self._local.top = word
 
         def apply_to_parses(self, word, word_lower, parses):
             if parses and word == self.top:
