@@ -6,6 +6,8 @@ import copy
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpora import corpus_path
 from textprep.corpus import TextCorpus
@@ -163,6 +165,19 @@ def test_write_tokenized_filters_rare_words_reading_the_input_once():
     out = io.StringIO()
     n = write_tokenized(iter(["a b c", "", "a b", "b"]), out, Pipeline(lang="en"), min_count=2)
     assert n == 4 and out.getvalue() == "a b\n\na b\nb\n"
+
+
+_text = st.text(alphabet=st.sampled_from(list("абвгдеёжАБЁabcXY019 -'.,!?«»—\t\u00a0\u2019\u0301")), max_size=40)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_text, max_size=6), st.sampled_from(["word", "char"]), st.booleans())
+def test_written_token_lines_read_back_to_the_same_token_lists(docs, level, punctuation):
+    pipe = Pipeline(lang="ru", level=level, punctuation=punctuation, stem=level == "word")
+    out = io.StringIO()
+    assert write_tokenized(docs, out, pipe) == len(docs)
+    lines = out.getvalue().split("\n")[:-1] if docs else []
+    assert [line.split(" ") if line else [] for line in lines] == [pipe(d) for d in docs]
 
 
 def test_char_level_and_punctuation_options():
