@@ -118,6 +118,7 @@ def train_merges(
     limit_alphabet: int | None = None,
     initial_alphabet: Iterable[str] = (),
     progress: Callable[[int], None] | None = None,
+    stats: dict | None = None,
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """Learn BPE merges from pre-token counts.
 
@@ -125,7 +126,8 @@ def train_merges(
     then the alphabet, then merged tokens) and ``merges`` the merged pairs in order, as
     strings (a pair can repeat, see the module docstring).  Stops when the vocabulary
     reaches ``vocab_size`` or no pair is seen at least ``max(min_frequency, 1)`` times.
-    ``progress(n)`` is called with the number of new merges since the last call.
+    ``progress(n)`` is called with the number of new merges since the last call; ``stats``,
+    if given, receives ``tokens``: the number of tokens of the training pre-tokens at the end.
     """
     vocab: list[str] = []
     ids: dict[str, int] = {}
@@ -142,11 +144,14 @@ def train_merges(
     words: list[list[int]] = []
     counts: list[int] = []
     char_id = {ch: i for ch, i in ids.items() if len(ch) == 1}
+    short_tokens = 0
     for word, count in word_counts.items():
         w = [char_id[ch] for ch in word if ch in char_id]
         if len(w) > 1:  # a single symbol holds no pair and can never change
             words.append(w)
             counts.append(count)
+        else:
+            short_tokens += len(w) * count
 
     pair_counts, where = count_pairs(words, counts)
     # Heap entries: (-count, pair, tie, words).  ``tie`` only keeps tuples comparable; two
@@ -221,6 +226,8 @@ def train_merges(
             progress(256)
     if progress is not None and done % 256:
         progress(done % 256)
+    if stats is not None:
+        stats["tokens"] = short_tokens + sum(len(w) * c for w, c in zip(words, counts))
     return vocab, merges
 
 
