@@ -1,5 +1,140 @@
-"""``textprep bpe`` subcommands (train / encode / decode)."""
+"""``textprep bpe train | encode | decode``: byte pair encoding from the shell.
+
+Each command builds its settings, calls :class:`textprep.bpe.BPETokenizer`, and writes the
+result; errors become one line on stderr and exit code 2 (see ``cli.common.run_main``).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from typing import Iterator
+
+from textprep.bpe import BPEConfig, BPETokenizer
+from textprep.corpus import iter_lines
+from textprep.fileio import atomic_write
+
+from .common import add_config_args, add_subparser, config_from_args
+
+log = logging.getLogger("textprep")
 
 
 def register(sub) -> None:
-    """Add the bpe subcommands to the ``textprep`` parser."""
+    """Add the ``bpe`` group and its subcommands to the ``textprep`` parser."""
+    group = add_subparser(
+        sub, "bpe", help="byte pair encoding: train a subword model, encode text to tokens or ids, decode ids",
+        example="textprep bpe train corpus.txt --vocab-size 8000 -o bpe_model",
+    )
+    bpe_sub = group.add_subparsers(metavar="COMMAND")
+    group.set_defaults(func=lambda args: _help(group))
+
+    p = add_subparser(
+        bpe_sub, "train", help="learn BPE merges from text files and save the model directory",
+        example="textprep bpe train corpus.txt --vocab-size 8000 -o bpe_model --pretokenizer bytelevel",
+    )
+    p.add_argument("corpus", nargs="+", help="text files ('-': standard input)")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR",
+                   help="model directory to write (vocab.json, merges.txt, bpe_config.json)")
+    add_config_args(p, BPEConfig)
+    p.add_argument("--encoding", default="utf-8", help="encoding of the input files")
+    p.add_argument("--workers", type=int, default=0, help="processes for counting (0: all cores)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: when stderr is a terminal)")
+    p.set_defaults(func=cmd_train)
+
+    p = add_subparser(
+        bpe_sub, "encode", help="encode text: one output line per input line, tokens (or ids) separated by spaces",
+        example="textprep bpe encode --model bpe_model corpus.txt --ids > ids.txt",
+    )
+    p.add_argument("--model", required=True, metavar="MODEL_DIR", help="model directory")
+    p.add_argument("input", nargs="?", default="-", help="text file (absent or '-': standard input)")
+    p.add_argument("--ids", action="store_true", help="write token ids instead of token strings")
+    p.add_argument("-o", "--output", default=None, help="output file (default: standard output)")
+    p.add_argument("--encoding", default="utf-8", help="encoding of the input")
+    p.add_argument("--workers", type=int, default=0, help="processes for large inputs (0: all cores)")
+    p.set_defaults(func=cmd_encode)
+
+    p = add_subparser(
+        bpe_sub, "decode", help="decode lines of space-separated token ids back to text",
+        example="textprep bpe decode --model bpe_model ids.txt",
+    )
+    p.add_argument("--model", required=True, metavar="MODEL_DIR", help="model directory")
+    p.add_argument("input", nargs="?", default="-", help="file of ids (absent or '-': standard input)")
+    p.add_argument("-o", "--output", default=None, help="output file (default: standard output)")
+    p.set_defaults(func=cmd_decode)
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def cmd_train(args) -> int:
+    config = config_from_args(BPEConfig, args)
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    start = time.perf_counter()
+    tok = BPETokenizer.train(args.corpus, config, texts=False, encoding=args.encoding,
+                             workers=args.workers or None, progress=progress)
+    tok.save(args.output)
+    s = tok.stats
+    log.info(
+        "vocabulary size %d (%d merges); %.2f characters per token on the training corpus "
+        "(%d pre-tokens, %d unique); %.1f s; saved to %s",
+        len(tok), s["merges"], s["chars_per_token"], s["pretokens"], s["unique_pretokens"],
+        time.perf_counter() - start, args.output,
+    )
+    return 0
+
+
+def _write_lines(path: str | None, lines: Iterator[str]) -> None:
+    if path is None:
+        out = sys.stdout
+        for line in lines:
+            out.write(line)
+            out.write("\n")
+        out.flush()
+        return
+    with atomic_write(path) as fh:
+        for line in lines:
+            fh.write(line)
+            fh.write("\n")
+
+
+def cmd_encode(args) -> int:
+    tok = BPETokenizer.load(args.model)
+    lines = iter_lines(args.input, args.encoding)
+    workers = args.workers or os.cpu_count() or 1
+    # Small inputs are not worth starting processes for.
+    if args.input == "-" or os.path.getsize(args.input) < (4 << 20):
+        workers = 1
+    vocab = tok.get_vocab()
+    id_to_token = sorted(vocab, key=vocab.__getitem__)
+
+    def render() -> Iterator[str]:
+        for ids in tok.encode_lines(lines, workers=workers):
+            yield " ".join(map(str, ids)) if args.ids else " ".join(id_to_token[i] for i in ids)
+
+    _write_lines(args.output, render())
+    return 0
+
+
+def cmd_decode(args) -> int:
+    tok = BPETokenizer.load(args.model)
+    name = "<stdin>" if args.input == "-" else args.input
+
+    def render() -> Iterator[str]:
+        for lineno, line in enumerate(iter_lines(args.input), 1):
+            try:
+                ids = [int(x) for x in line.split()]
+            except ValueError:
+                bad = next(x for x in line.split() if not x.lstrip("-").isdigit())
+                raise ValueError(f"{name}: line {lineno}: {bad!r} is not a token id") from None
+            try:
+                yield tok.decode(ids)
+            except ValueError as exc:
+                raise ValueError(f"{name}: line {lineno}: {exc}") from None
+
+    _write_lines(args.output, render())
+    return 0

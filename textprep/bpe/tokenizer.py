@@ -354,11 +354,17 @@ class BPETokenizer:
         return model_dir
 
     @classmethod
-    def load(cls, model_dir: str | os.PathLike, pretokenizer: str | None = None) -> "BPETokenizer":
+    def load(
+        cls,
+        model_dir: str | os.PathLike,
+        pretokenizer: str | None = None,
+        special_tokens: Sequence[str] | None = None,
+    ) -> "BPETokenizer":
         """Read a model directory (ours, or ``vocab.json`` + ``merges.txt`` from ``tokenizers``).
 
-        Without ``bpe_config.json`` the model has no special tokens and ``pretokenizer``
-        (default ``whitespace``) says how to split text.
+        Without ``bpe_config.json`` (a model from another tool), ``pretokenizer`` defaults to
+        ``whitespace`` and the special tokens to those of ``<pad> <unk> <bos> <eos>`` found
+        in the vocabulary; both arguments override the config file when given.
         """
         model_dir = Path(model_dir)
         if not model_dir.is_dir():
@@ -391,7 +397,9 @@ class BPETokenizer:
             tok = cls(
                 vocab, merges,
                 pretokenizer or cfg.get("pretokenizer", "whitespace"),
-                cfg.get("special_tokens", []), cfg.get("unk_token", "<unk>"),
+                special_tokens if special_tokens is not None
+                else cfg.get("special_tokens", [t for t in DEFAULT_SPECIALS if t in vocab_map]),
+                cfg.get("unk_token", "<unk>"),
             )
         except ValueError as exc:
             raise ValueError(f"{model_dir}: malformed model ({exc})") from None
