@@ -179,10 +179,9 @@ class BPETokenizer:
             if bar is not None:
                 bar.close()
         if len(vocab) < config.vocab_size:
-            log.warning(
-                "stopped at vocabulary size %d (asked for %d): no pair is seen %d times or more",
-                len(vocab), config.vocab_size, max(config.min_frequency, 1),
-            )
+            why = (f"no pair is seen {config.min_frequency} times or more" if config.min_frequency > 1
+                   else "no pairs are left to merge")
+            log.warning("stopped at vocabulary size %d (asked for %d): %s", len(vocab), config.vocab_size, why)
         tok = cls(vocab, merges, config.pretokenizer, config.special_tokens)
         chars = sum(len(w) * c for w, c in counts.items())
         n_tokens = train_stats["tokens"]
