@@ -1,0 +1,267 @@
+"""The epoch loop behind :func:`embeddings.lm.train.train_lm` (single process or DDP under torchrun)."""
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from textprep.fileio import atomic_path, write_json
+
+from .data import batchify, bptt_windows, encode_lines, line_batches, n_windows, stream_ids
+from .io import save_weights, write_config
+from .model import RNNLM, detach_state
+from .train import (LMConfig, build_tokenizer, evaluate_ids, loss_sum, read_lines, resolve_device, text_chars,
+                    vectors_matrix)
+
+log = logging.getLogger(__name__)
+
+
+def _dist_setup(device: torch.device) -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _split_data(config: LMConfig, train_lines, valid_path, tokenizer):
+    if valid_path is not None:
+        return train_lines, read_lines(valid_path)
+    if config.valid_fraction > 0:
+        cut = int(round(len(train_lines) * (1 - config.valid_fraction)))
+        return train_lines[:cut], train_lines[cut:]
+    return train_lines, None
+
+
+def _train_batches(config, encoded, tokenizer, rank, world, epoch):
+    """This process's training batches for one epoch."""
+    if config.mode == "stream":
+        stream = stream_ids(encoded, tokenizer.eos_id)
+        part = len(stream) // world  # equal parts, so every process takes the same number of steps
+        data = batchify(stream[rank * part:(rank + 1) * part], config.batch_size)
+        return data, list(bptt_windows(data, config.bptt))
+    usable = len(encoded) - len(encoded) % world
+    if usable == 0:
+        raise ValueError(f"{len(encoded)} lines cannot be shared by {world} processes")
+    mine = encoded[:usable][rank::world]
+    return None, line_batches(mine, config.batch_size, tokenizer.bos_id, tokenizer.eos_id, tokenizer.pad_id,
+                              shuffle=True, seed=config.seed + epoch)
+
+
+def _plot(history: list[dict], steps: list[tuple[float, float]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    if steps:
+        xs, ys = zip(*steps)
+        ax.plot(xs, ys, lw=0.7, alpha=0.6, label="train (per log interval)")
+    ep = [h["epoch"] for h in history]
+    ax.plot(ep, [h["train_loss"] for h in history], "o-", label="train (epoch)")
+    if any(h.get("valid_loss") is not None for h in history):
+        ax.plot(ep, [h.get("valid_loss") for h in history], "s-", label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy, nats per token")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+
+
+def run(corpus, config: LMConfig, out_dir: Path, valid, bpe_model, init_vectors, resume, device, progress):
+    dev = resolve_device(device)
+    rank, world = _dist_setup(dev)
+    main = rank == 0
+    lines = read_lines(corpus)
+    if not any(l.strip() for l in lines):
+        raise ValueError(f"{corpus}: the corpus is empty (no non-blank lines)")
+    train_lines, valid_lines = _split_data(config, lines, valid, None)
+    if resume and (out_dir / "config.json").exists():
+        from .io import read_config
+        from .tokenizers import load_tokenizer
+
+        meta = read_config(out_dir)
+        if meta["config"] != config.to_dict():
+            changed = sorted(k for k, v in config.to_dict().items() if meta["config"].get(k) != v)
+            log.warning("resuming with changed settings: %s", ", ".join(changed))
+        tokenizer = load_tokenizer(out_dir, meta["tokenizer"])
+    else:
+        tokenizer = build_tokenizer(config, train_lines, bpe_model)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    extra = {"train_file": str(corpus), "valid_file": str(valid) if valid else None}
+    encoded = encode_lines(tokenizer, train_lines)
+    valid_enc = encode_lines(tokenizer, valid_lines) if valid_lines else None
+    if valid_lines is not None and not valid_enc:
+        raise ValueError(f"{valid or corpus}: the validation text is empty")
+
+    if config.arch == "ngram":
+        return _run_ngram(config, tokenizer, encoded, valid_enc, valid_lines, out_dir, extra, main)
+
+    torch.manual_seed(config.seed)
+    np.random.seed(config.seed)
+    model = RNNLM(len(tokenizer), config.emb_dim, config.hidden, config.layers, config.arch, config.dropout,
+                  config.tie_weights, config.reference_cells)
+    if init_vectors is not None:
+        matrix, missing = vectors_matrix(init_vectors, tokenizer, config.emb_dim, config.seed)
+        model.init_vectors(matrix, freeze=config.freeze_vectors)
+        extra["init_vectors"] = {"file": str(init_vectors), "missing": len(missing), "vocab": len(tokenizer)}
+    elif config.freeze_vectors:
+        raise ValueError("freeze_vectors needs --init-vectors (nothing to freeze)")
+    model.to(dev)
+    params = [p for p in model.parameters() if p.requires_grad]
+    lr = config.learning_rate
+    opt = (torch.optim.SGD(params, lr=lr) if config.optimizer == "sgd" else torch.optim.Adam(params, lr=lr))
+    history: list[dict] = []
+    steps_log: list[tuple[float, float]] = []
+    best, bad, start_epoch = math.inf, 0, 1
+    ckpt_path = out_dir / "checkpoint.pt"
+    if resume and ckpt_path.exists():
+        ck = torch.load(ckpt_path, map_location=dev, weights_only=True)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        history, best, bad = _unjson(ck["history"]), float(ck["best"]), int(ck["bad"])
+        start_epoch = int(ck["epoch"]) + 1
+        log.info("resuming after epoch %d (best validation perplexity %.2f)", start_epoch - 1, math.exp(min(best, 700)))
+    if main:
+        (tokenizer_meta := tokenizer.save(out_dir))
+        write_config(out_dir, config, tokenizer_meta, extra)
+    net = model
+    if world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+    use_amp = config.amp and dev.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    ignore = tokenizer.pad_id if config.mode == "lines" else -100
+    t_start = time.perf_counter()
+    stop_time = t_start + 60 * config.max_minutes if config.max_minutes else None
+    out_of_time = False
+
+    for epoch in range(start_epoch, config.epochs + 1):
+        if config.schedule == "cosine":
+            lr = 0.5 * config.learning_rate * (1 + math.cos(math.pi * (epoch - 1) / config.epochs))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        model.train()
+        data, batches = _train_batches(config, encoded, tokenizer, rank, world, epoch)
+        if config.max_steps:
+            batches = batches[: config.max_steps]
+        bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", disable=not (progress and main), leave=False)
+        state, tot_loss, tot_tok, t0 = None, 0.0, 0, time.perf_counter()
+        for step, (x, y) in enumerate(bar):
+            x, y = x.to(dev), y.to(dev)
+            if config.mode == "stream":
+                state = detach_state(state)  # carry the values, cut the graph
+            else:
+                state = None
+            with torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp):
+                logits, state = net(x, state)
+            n = int((y != ignore).sum()) if config.mode == "lines" else y.numel()
+            loss = loss_sum(logits, y, ignore) / max(n, 1)
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            if config.clip > 0:
+                scaler.unscale_(opt)
+                if config.clip_mode == "norm":
+                    torch.nn.utils.clip_grad_norm_(params, config.clip)
+                else:
+                    torch.nn.utils.clip_grad_value_(params, config.clip)
+            scaler.step(opt)
+            scaler.update()
+            tot_loss += float(loss.detach()) * n
+            tot_tok += n
+            if step % 50 == 0 or step == len(batches) - 1:
+                avg = tot_loss / max(tot_tok, 1)
+                tps = tot_tok * world / max(time.perf_counter() - t0, 1e-9)
+                bar.set_postfix(ppl=f"{math.exp(min(avg, 700)):.1f}", tok_s=f"{tps:.0f}")
+                steps_log.append((epoch - 1 + (step + 1) / len(batches), float(loss.detach())))
+            if stop_time is not None and time.perf_counter() > stop_time:
+                out_of_time = True
+                break
+        bar.close()
+        seconds = time.perf_counter() - t0
+        train_loss = tot_loss / max(tot_tok, 1)
+        rec = {"epoch": epoch, "lr": lr, "train_loss": train_loss, "train_ppl": math.exp(min(train_loss, 700)),
+               "tokens_per_s": tot_tok * world / max(seconds, 1e-9), "seconds": seconds,
+               "elapsed": time.perf_counter() - t_start}
+        if valid_enc is not None:
+            nll, nv = evaluate_ids(model, valid_enc, config, tokenizer, dev)
+            rec.update(valid_loss=nll / nv, valid_ppl=math.exp(min(nll / nv, 700)),
+                       valid_bpc=nll / text_chars(valid_lines) / math.log(2))
+        history.append(rec)
+        score = rec.get("valid_loss", train_loss)
+        improved = score < best
+        if main:
+            log.info("epoch %d: train ppl %.2f%s, lr %g, %.0f tokens/s", epoch, rec["train_ppl"],
+                     f", valid ppl {rec['valid_ppl']:.2f}" if "valid_ppl" in rec else "", lr, rec["tokens_per_s"])
+            if improved:
+                save_weights(model, out_dir / "model.safetensors")
+        if improved:
+            best, bad = score, 0
+        else:
+            bad += 1
+            if config.schedule == "plateau":
+                lr /= config.lr_decay
+        if main:
+            with atomic_path(ckpt_path) as tmp:
+                torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
+                            "best": best, "bad": bad, "history": _json_tensor(history)}, tmp)
+            write_json(out_dir / "history.json", history)
+            _plot(history, steps_log, out_dir / "loss.png")
+        if config.patience and bad >= config.patience:
+            log.info("early stop: no validation gain for %d epochs", bad)
+            break
+        if out_of_time:
+            log.info("time budget of %s minutes reached", config.max_minutes)
+            break
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.barrier()
+    return history
+
+
+def _json_tensor(history: list[dict]) -> torch.Tensor:
+    """History inside the checkpoint as a uint8 tensor of JSON, so ``weights_only`` loading accepts it."""
+    import json
+
+    return torch.frombuffer(bytearray(json.dumps(history).encode("utf-8")), dtype=torch.uint8).clone()
+
+
+def _unjson(t: torch.Tensor) -> list[dict]:
+    import json
+
+    return json.loads(bytes(t.tolist()).decode("utf-8"))
+
+
+def _run_ngram(config, tokenizer, encoded, valid_enc, valid_lines, out_dir, extra, main):
+    from .ngram import KneserNey, sequences_for
+
+    t0 = time.perf_counter()
+    km = KneserNey(config.order, len(tokenizer), tokenizer.bos_id).fit(sequences_for(encoded, config.mode, tokenizer))
+    nll, n = km.score(sequences_for(encoded, config.mode, tokenizer)) if valid_enc is None else (None, None)
+    rec = {"epoch": 1, "seconds": time.perf_counter() - t0}
+    if valid_enc is not None:
+        vnll, vn = km.score(sequences_for(valid_enc, config.mode, tokenizer))
+        rec.update(valid_loss=vnll / vn, valid_ppl=math.exp(vnll / vn),
+                   valid_bpc=vnll / text_chars(valid_lines) / math.log(2))
+        log.info("Kneser-Ney order %d: validation perplexity %.2f", config.order, rec["valid_ppl"])
+    else:
+        rec.update(train_loss=nll / n, train_ppl=math.exp(nll / n))
+    if main:
+        write_config(out_dir, config, tokenizer.save(out_dir), extra)
+        km.save(out_dir / "ngram.json")
+        write_json(out_dir / "history.json", [rec])
+    return [rec]

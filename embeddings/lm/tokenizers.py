@@ -1,0 +1,157 @@
+"""The three token levels of the language model behind one small interface.
+
+``char``: every character is a token (a :class:`textprep.vocab.Vocabulary` of characters);
+``word``: the :mod:`textprep.pipeline` tokens, or plain whitespace splitting for text that is
+already tokenized (Penn Treebank); ``bpe``: a :class:`textprep.bpe.BPETokenizer` model directory.
+
+Every tokenizer encodes one line to ids, decodes ids back to text, knows the ids of
+``<pad> <unk> <bos> <eos>`` and saves itself into the LM directory, so evaluation and
+generation need nothing but that directory.
+"""
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from textprep.vocab import BOS, EOS, PAD, UNK, Vocabulary
+
+LEVELS = ("word", "bpe", "char")
+WORD_TOKENIZERS = ("pipeline", "whitespace")
+
+
+class VocabTokenizer:
+    """Word or character tokens over a :class:`Vocabulary` (specials ``<pad> <unk> <bos> <eos>``)."""
+
+    def __init__(self, level: str, vocab: Vocabulary, word_tokenizer: str = "whitespace", lang: str = "ru"):
+        if level not in ("word", "char"):
+            raise ValueError(f"level must be word or char for a vocabulary tokenizer, got {level!r}")
+        if word_tokenizer not in WORD_TOKENIZERS:
+            raise ValueError(f"word_tokenizer must be one of {', '.join(WORD_TOKENIZERS)}, got {word_tokenizer!r}")
+        self.level, self.vocab, self.word_tokenizer, self.lang = level, vocab, word_tokenizer, lang
+        self._pipe = None
+
+    # -- splitting text into tokens ---------------------------------------------------
+    def split(self, line: str) -> list[str]:
+        if self.level == "char":
+            return list(line)
+        if self.word_tokenizer == "whitespace":
+            return line.split()
+        if self._pipe is None:
+            from textprep.pipeline import Pipeline, PipelineConfig
+
+            self._pipe = Pipeline(PipelineConfig(lang=self.lang, punctuation=True))
+        return self._pipe(line)
+
+    @classmethod
+    def fit(cls, level: str, lines: Iterable[str], min_count: int = 1, max_size: int | None = None,
+            word_tokenizer: str = "whitespace", lang: str = "ru") -> "VocabTokenizer":
+        tmp = cls(level, Vocabulary(), word_tokenizer, lang)
+        counts: Counter[str] = Counter()
+        for line in lines:
+            counts.update(tmp.split(line))
+        # Penn Treebank writes its own "<unk>"; it must stay the one special, not a second word.
+        counts.pop(UNK, None)
+        tmp.vocab = Vocabulary.from_counts(counts, min_count=min_count, max_size=max_size)
+        return tmp
+
+    # -- the common interface ---------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.vocab)
+
+    @property
+    def pad_id(self) -> int:
+        return self.vocab.pad_id
+
+    @property
+    def unk_id(self) -> int:
+        return self.vocab.unk_id
+
+    @property
+    def bos_id(self) -> int:
+        return self.vocab.bos_id
+
+    @property
+    def eos_id(self) -> int:
+        return self.vocab.eos_id
+
+    @property
+    def tokens(self) -> list[str]:
+        return list(self.vocab.id_to_token)
+
+    def encode(self, line: str) -> list[int]:
+        return self.vocab.encode(self.split(line))
+
+    def encode_strict(self, text: str) -> list[int]:
+        """Like :meth:`encode` but unknown tokens are an error naming them (generation prefixes)."""
+        toks = self.split(text)
+        unknown = sorted({t for t in toks if t not in self.vocab or t in self.vocab.specials})
+        if unknown:
+            what = "characters" if self.level == "char" else "words"
+            raise ValueError(f"prefix {text!r} has {what} the model never saw: {', '.join(map(repr, unknown))}")
+        return self.vocab.encode(toks)
+
+    def decode(self, ids: Sequence[int]) -> str:
+        toks = self.vocab.decode(ids, skip_specials=True)
+        return "".join(toks) if self.level == "char" else " ".join(toks)
+
+    def save(self, lm_dir: Path) -> dict:
+        self.vocab.save(lm_dir / "vocab.json")
+        return {"level": self.level, "file": "vocab.json", "word_tokenizer": self.word_tokenizer, "lang": self.lang}
+
+
+class BPELMTokenizer:
+    """Subword tokens from a ``textprep bpe`` model; the model directory is copied into the LM directory."""
+
+    def __init__(self, model_dir: str | Path):
+        from textprep.bpe import BPETokenizer
+
+        self.model_dir = Path(model_dir)
+        self.bpe = BPETokenizer.load(self.model_dir)
+        self.level = "bpe"
+        missing = [t for t in (PAD, UNK, BOS, EOS) if self.bpe.token_to_id(t) is None]
+        if missing:
+            raise ValueError(f"{model_dir}: the BPE model lacks the special tokens {' '.join(missing)} "
+                             "(train it with --special-tokens '<pad> <unk> <bos> <eos>')")
+
+    def __len__(self) -> int:
+        return len(self.bpe)
+
+    def _id(self, tok: str) -> int:
+        return int(self.bpe.token_to_id(tok))
+
+    pad_id = property(lambda self: self._id(PAD))
+    unk_id = property(lambda self: self._id(UNK))
+    bos_id = property(lambda self: self._id(BOS))
+    eos_id = property(lambda self: self._id(EOS))
+
+    @property
+    def tokens(self) -> list[str]:
+        return [self.bpe.id_to_token(i) for i in range(len(self.bpe))]
+
+    def encode(self, line: str) -> list[int]:
+        return self.bpe.encode(line)
+
+    encode_strict = encode
+
+    def decode(self, ids: Sequence[int]) -> str:
+        specials = {self.pad_id, self.unk_id, self.bos_id, self.eos_id}
+        return self.bpe.decode([i for i in ids if i not in specials])
+
+    def save(self, lm_dir: Path) -> dict:
+        target = lm_dir / "bpe"
+        if target.resolve() != self.model_dir.resolve():
+            shutil.copytree(self.model_dir, target, dirs_exist_ok=True)
+        return {"level": "bpe", "file": "bpe"}
+
+
+def load_tokenizer(lm_dir: Path, meta: dict):
+    """The tokenizer saved in an LM directory by ``tokenizer.save`` (``meta`` is what it returned)."""
+    level = meta.get("level")
+    if level == "bpe":
+        return BPELMTokenizer(lm_dir / meta.get("file", "bpe"))
+    if level in ("word", "char"):
+        vocab = Vocabulary.load(lm_dir / meta.get("file", "vocab.json"))
+        return VocabTokenizer(level, vocab, meta.get("word_tokenizer", "whitespace"), meta.get("lang", "ru"))
+    raise ValueError(f"{lm_dir}: unknown tokenizer level {level!r} in config.json")
