@@ -15,7 +15,7 @@ from collections import Counter
 from typing import Iterable, Iterator, Sequence
 
 from ..corpus import check_encoding, check_readable, iter_lines
-from .pretokenize import _GPT2, get_pretokenizer, to_byte_chars, whitespace_split
+from .pretokenize import _FAST_WS, _GPT2, get_pretokenizer, to_byte_chars, whitespace_split
 
 #: block size for parallel counting of files
 BLOCK_BYTES = 4 << 20
@@ -53,8 +53,18 @@ def count_text(text: str, pretokenizer: str, specials: re.Pattern | None = None)
             if _PY_ONLY_SPACE.search(line):
                 out.update(whitespace_split(line))
         text = "\n".join(line for line in lines if not _PY_ONLY_SPACE.search(line))
+    findall = _FAST_WS.findall
     for chunk, c in Counter(text.split()).items():
-        for piece in whitespace_split(chunk):
+        if chunk.isascii():
+            # ASCII has no character on which Python and Rust disagree (U+001C..U+001F were
+            # handled above), and letters/digits alone are one pre-token.
+            if chunk.isalnum():
+                out[chunk] += c
+                continue
+            pieces = findall(chunk)
+        else:
+            pieces = whitespace_split(chunk)
+        for piece in pieces:
             out[piece] += c
     return out
 
