@@ -148,6 +148,7 @@ def run(corpus, config: LMConfig, out_dir: Path, valid, bpe_model, init_vectors,
     t_start = time.perf_counter()
     stop_time = t_start + 60 * config.max_minutes if config.max_minutes else None
     out_of_time = False
+    last_plot = t_start
 
     for epoch in range(start_epoch, config.epochs + 1):
         if config.schedule == "cosine":
@@ -219,7 +220,10 @@ def run(corpus, config: LMConfig, out_dir: Path, valid, bpe_model, init_vectors,
                 torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
                             "best": best, "bad": bad, "history": _json_tensor(history)}, tmp)
             write_json(out_dir / "history.json", history)
+        stop = (config.patience and bad >= config.patience) or out_of_time or epoch == config.epochs
+        if main and (stop or time.perf_counter() - last_plot > 60):  # plotting costs; not after every short epoch
             _plot(history, steps_log, out_dir / "loss.png")
+            last_plot = time.perf_counter()
         if config.patience and bad >= config.patience:
             log.info("early stop: no validation gain for %d epochs", bad)
             break

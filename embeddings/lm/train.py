@@ -144,7 +144,8 @@ def evaluate_ids(model: RNNLM, encoded, config: LMConfig, tokenizer, device="cpu
     nll, n = 0.0, 0
     if config.mode == "stream":
         stream = stream_ids(encoded, tokenizer.eos_id)
-        bs = max(1, min(config.eval_batch_size, len(stream) // 2))
+        # short texts get fewer columns: every column starts without context
+        bs = max(1, min(config.eval_batch_size, len(stream) // (10 * config.bptt)))
         data = batchify(stream, bs).to(device)
         state = None
         for x, y in bptt_windows(data, config.bptt):
