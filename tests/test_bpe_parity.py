@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpora import corpus_path
 from textprep.bpe import BPETokenizer
@@ -80,3 +82,20 @@ def test_we_read_a_tokenizers_model_and_get_the_same_ids(tmp_path):
     lines = path.read_text(encoding="utf-8").splitlines()[:4000] + ["unseen ⅝ characters Ω"]
     assert ours.encode_batch(lines, workers=1) == [e.ids for e in hf.encode_batch(lines)]
     assert len(ours) == hf.get_vocab_size()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    words=st.lists(st.text(alphabet="abc", min_size=1, max_size=9), min_size=1, max_size=40),
+    vocab_size=st.integers(min_value=3, max_value=60),
+)
+def test_same_merges_as_tokenizers_on_random_small_corpora(words, vocab_size):
+    # Few letters and repeated runs make many ties and overlapping pairs ("aaa", "abab").
+    tok = tokenizers.Tokenizer(tokenizers.models.BPE())
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    trainer = tokenizers.trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=0, show_progress=False)
+    tok.train_from_iterator([" ".join(words)], trainer)
+    theirs = [tuple(m) for m in json.loads(tok.to_str())["model"]["merges"]]
+    ours = BPETokenizer.train([" ".join(words)], vocab_size=vocab_size, special_tokens=(), min_frequency=0)
+    assert ours.merges == theirs
+    assert ours.get_vocab() == tok.get_vocab()
