@@ -30,7 +30,7 @@ Subword Units"; Gage 1994; the ``tokenizers`` documentation of ``BpeTrainer``.
 from __future__ import annotations
 
 import heapq
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Callable, Iterable, Mapping, Sequence
 
 #: pair (a, b) of symbol ids is stored as the single int a * PAIR_BASE + b (cheaper to hash
@@ -153,7 +153,9 @@ def train_merges(
         else:
             short_tokens += len(w) * count
 
-    pair_counts, where = count_pairs(words, counts)
+    counted, where = count_pairs(words, counts)
+    pair_counts: defaultdict[int, int] = defaultdict(int, counted)
+    del counted
     # Heap entries: (-count, pair, tie, words).  ``tie`` only keeps tuples comparable; two
     # entries for the same pair and count are merged one after the other either way.
     heap = [(-pair_counts[k], k, n, pos) for n, (k, pos) in enumerate(where.items()) if pair_counts[k] > 0]
@@ -164,7 +166,6 @@ def train_merges(
     merges: list[tuple[str, str]] = []
     floor = max(min_frequency, 1)
     done = 0
-    get = pair_counts.get
     while len(vocab) < vocab_size and heap:
         negc, k, t, pos = heapq.heappop(heap)
         current = pair_counts[k]
@@ -181,41 +182,33 @@ def train_merges(
             vocab.append(token)
         merges.append((vocab[a], vocab[b]))
 
-        gained: dict[int, set[int]] = {}
-        a_left, b_right = a, b * PAIR_BASE
+        gained: defaultdict[int, set[int]] = defaultdict(set)
+        a_left, b_right, new_left = a, b * PAIR_BASE, new * PAIR_BASE
         for wi in pos:
             w = words[wi]
             # A quick membership test in C skips words where the pair has gone.
             if a not in w:
                 continue
             c = counts[wi]
-            i = w.index(a)
             n = len(w) - 1
+            i = w.index(a)
             while i < n:
-                if w[i] == a and w[i + 1] == b:
+                if w[i + 1] == b:
                     if i > 0:
                         p = w[i - 1] * PAIR_BASE
                         pair_counts[p + a_left] -= c
-                        kk = p + new
-                        pair_counts[kk] = get(kk, 0) + c
-                        s = gained.get(kk)
-                        if s is None:
-                            gained[kk] = {wi}
-                        else:
-                            s.add(wi)
+                        pair_counts[p + new] += c
+                        gained[p + new].add(wi)
                     w[i : i + 2] = [new]
                     n -= 1
                     if i < n:
                         nx = w[i + 1]
                         pair_counts[b_right + nx] -= c
-                        kk = new * PAIR_BASE + nx
-                        pair_counts[kk] = get(kk, 0) + c
-                        s = gained.get(kk)
-                        if s is None:
-                            gained[kk] = {wi}
-                        else:
-                            s.add(wi)
+                        pair_counts[new_left + nx] += c
+                        gained[new_left + nx].add(wi)
                 i += 1
+                while i < n and w[i] != a:
+                    i += 1
         for kk, s in gained.items():
             cnt = pair_counts[kk]
             if cnt > 0:
