@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 
 from .common import CLIError, add_config_args, add_subparser, config_from_args
 
@@ -26,6 +27,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                        init_vectors=args.init_vectors, resume=args.resume, device=args.device,
                        progress=not args.no_progress)
     last = history[-1] if history else {}
+    if os.environ.get("RANK", "0") != "0":  # under torchrun only the first process reports
+        return 0
     if "valid_ppl" in last:
         best = min(h["valid_ppl"] for h in history)
         log.info("best validation perplexity %.2f; model written to %s", best, args.output)

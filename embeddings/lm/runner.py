@@ -234,6 +234,7 @@ def run(corpus, config: LMConfig, out_dir: Path, valid, bpe_model, init_vectors,
         import torch.distributed as dist
 
         dist.barrier()
+        dist.destroy_process_group()
     return history
 
 
