@@ -5,6 +5,16 @@ import torch
 from embeddings.lm.cells import ReferenceRNN, RNNCell
 from embeddings.lm.model import RNNLM
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """Small models train faster on one thread, and the test machine is shared."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
 
 @pytest.mark.parametrize("arch", ["lstm", "gru", "rnn"])
 def test_reference_layers_match_torch_to_1e5(arch):

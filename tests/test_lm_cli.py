@@ -1,0 +1,119 @@
+"""``embeddings lm train | eval | generate`` end to end on tiny corpora, and the one-line errors."""
+import json
+
+import numpy as np
+import pytest
+
+from cli.embeddings import main
+from corpora import corpus_path
+
+SMALL = ["--hidden", "16", "--emb-dim", "16", "--layers", "1", "--batch-size", "4", "--bptt", "10",
+         "--no-progress", "--device", "cpu"]
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """Small models train faster on one thread, and the test machine is shared."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def names_file(tmp_path_factory):
+    names = corpus_path("russian_names").read_text(encoding="utf-8").splitlines()[::40]
+    path = tmp_path_factory.mktemp("cli") / "names.txt"
+    path.write_text("\n".join(names) + "\n", encoding="utf-8")
+    return path
+
+
+def test_train_eval_generate_a_char_model(tmp_path, names_file, capsys):
+    out = tmp_path / "lm"
+    assert main(["lm", "train", str(names_file), "--level", "char", "--mode", "lines", "--epochs", "2",
+                 "--optimizer", "adam", *SMALL, "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["lm", "eval", str(out), str(names_file), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["tokens"] > 0 and report["perplexity"] == pytest.approx(np.exp(report["cross_entropy"]))
+    assert main(["lm", "generate", str(out), "--prefix", "Ba", "--num", "3", "--seed", "1", "--top-p", "0.9"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and all(l.startswith("Ba") for l in lines)
+
+
+def test_ngram_baseline_and_bits_per_char_compare_levels(tmp_path, capsys):
+    text = tmp_path / "t.txt"
+    text.write_text("the cat sat on the mat\nthe dog sat on the log\n" * 10, encoding="utf-8")
+    for level in ("word", "char"):
+        assert main(["lm", "train", str(text), "--level", level, "--word-tokenizer", "whitespace", "--arch", "ngram",
+                     "-o", str(tmp_path / level)]) == 0
+    capsys.readouterr()
+    bpc = {}
+    for level in ("word", "char"):
+        main(["lm", "eval", str(tmp_path / level), str(text), "--json"])
+        r = json.loads(capsys.readouterr().out)
+        bpc[level] = r["bits_per_char"]
+        assert r["chars"] == 10 * (23 + 23)
+    assert all(0 < b < 1.5 for b in bpc.values())
+
+
+def test_bpe_level_uses_and_copies_the_bpe_model(tmp_path, capsys):
+    from textprep.bpe import BPETokenizer
+
+    corpus = corpus_path("war_and_peace")
+    lines = corpus.read_text(encoding="utf-8").splitlines()[:300]
+    small = tmp_path / "wp.txt"
+    small.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    BPETokenizer.train([str(small)], vocab_size=300).save(tmp_path / "bpe")
+    out = tmp_path / "lm"
+    assert main(["lm", "train", str(small), "--level", "bpe", "--bpe-model", str(tmp_path / "bpe"), "--epochs", "1",
+                 "--max-steps", "5", *SMALL, "-o", str(out)]) == 0
+    assert (out / "bpe" / "merges.txt").exists()
+    capsys.readouterr()
+    assert main(["lm", "eval", str(out), str(small), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["perplexity"] < 300 * 1.1
+
+
+def test_word_level_through_the_pipeline(tmp_path):
+    from embeddings.lm import load_lm
+
+    text = tmp_path / "t.txt"
+    text.write_text("Кошка сидела на окне.\nСобака лежала у двери!\n" * 4, encoding="utf-8")
+    assert main(["lm", "train", str(text), "--level", "word", "--epochs", "1", *SMALL, "-o", str(tmp_path / "lm")]) == 0
+    tok = load_lm(tmp_path / "lm").tokenizer
+    assert "кошка" in tok.vocab and "Кошка" not in tok.vocab
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["lm", "generate", "LM", "--prefix", "Q"], "never saw: 'Q'"),
+    (["lm", "train", "EMPTY", "--level", "char", "-o", "OUT"], "corpus is empty"),
+    (["lm", "train", "NAMES", "--level", "bpe", "-o", "OUT"], "level bpe needs a BPE model directory"),
+    (["lm", "train", "NAMES", "--level", "char", "--device", "cuda", "-o", "OUT"], "cuda"),
+    (["lm", "eval", "NOPE", "NAMES"], "no such LM directory"),
+    (["lm", "generate", "LM", "--temperature", "-1"], "temperature must be >= 0"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, names_file, capsys, argv, message):
+    lm = tmp_path / "lm"
+    main(["lm", "train", str(names_file), "--level", "char", "--mode", "lines", "--epochs", "1", "--max-steps", "1",
+          *SMALL, "-o", str(lm)])
+    (tmp_path / "empty.txt").write_text("\n", encoding="utf-8")
+    subst = {"LM": str(lm), "EMPTY": str(tmp_path / "empty.txt"), "NAMES": str(names_file),
+             "OUT": str(tmp_path / "out"), "NOPE": str(tmp_path / "nope")}
+    capsys.readouterr()
+    rc = main([subst.get(a, a) for a in argv])
+    err = capsys.readouterr().err.strip()
+    if message == "cuda":
+        import torch
+
+        if torch.cuda.is_available():
+            return
+        message = "CUDA is not available"
+    assert rc == 2 and len(err.splitlines()) == 1 and message in err
+
+
+def test_help_shows_an_example(capsys):
+    with pytest.raises(SystemExit):
+        main(["lm", "train", "--help"])
+    out = capsys.readouterr().out
+    assert "example:" in out and "--init-vectors" in out and "--bptt" in out
