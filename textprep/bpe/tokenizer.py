@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from ..fileio import atomic_write, read_json, write_json
-from .core import PAIR_BASE, build_ranks, dedupe_merges, encode_chunk, train_merges
+from .core import build_ranks, dedupe_merges, encode_chunk, train_merges
 from .counting import _PY_ONLY_SPACE, count_corpus, special_splitter
 from .pretokenize import _GPT2, BYTE_ALPHABET, PRETOKENIZERS, from_byte_chars, to_byte_chars, whitespace_split
 
@@ -153,6 +153,8 @@ class BPETokenizer:
         if not counts:
             where = "the given texts" if texts else ", ".join(str(p) for p in items)
             raise ValueError(f"empty corpus: no pre-tokens in {where}")
+        log.info("counted %d pre-tokens (%d unique) in %.1f s", sum(counts.values()), len(counts),
+                 time.perf_counter() - start)
         initial = BYTE_ALPHABET if config.pretokenizer == "bytelevel" else ()
         alphabet = len(initial) or len({ch for w in counts for ch in w})
         if config.limit_alphabet is not None and not initial:
@@ -435,4 +437,4 @@ def _line_batches(lines: Iterable[str], size: int) -> Iterator[list[str]]:
         yield buf
 
 
-__all__ = ["BPETokenizer", "BPEConfig", "CONFIG_FILE", "DEFAULT_SPECIALS", "PAIR_BASE"]
+__all__ = ["BPETokenizer", "BPEConfig", "CONFIG_FILE", "DEFAULT_SPECIALS"]
