@@ -153,7 +153,7 @@ class BPETokenizer:
         if not counts:
             where = "the given texts" if texts else ", ".join(str(p) for p in items)
             raise ValueError(f"empty corpus: no pre-tokens in {where}")
-        log.info("counted %d pre-tokens (%d unique) in %.1f s", sum(counts.values()), len(counts),
+        log.debug("counted %d pre-tokens (%d unique) in %.1f s", sum(counts.values()), len(counts),
                  time.perf_counter() - start)
         initial = BYTE_ALPHABET if config.pretokenizer == "bytelevel" else ()
         alphabet = len(initial) or len({ch for w in counts for ch in w})
