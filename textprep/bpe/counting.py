@@ -144,9 +144,10 @@ def count_corpus(
     for src in streamed:
         for batch in _batches(iter_lines(src, encoding), 1 << 22):
             total.update(count_text(batch, pretokenizer, specials))
+    import multiprocessing as mp
+
     workers = workers or os.cpu_count() or 1
-    if workers > 1 and len(jobs) > 1:
-        import multiprocessing as mp
+    if workers > 1 and len(jobs) > 1 and not mp.current_process().daemon:
 
         with mp.get_context(_start_method()).Pool(min(workers, len(jobs))) as pool:
             for counts in pool.imap_unordered(_count_block, jobs):

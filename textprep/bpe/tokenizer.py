@@ -282,13 +282,13 @@ class BPETokenizer:
 
     def encode_lines(self, lines: Iterable[str], workers: int | None = None, batch: int = 2000) -> Iterator[list[int]]:
         """Encode a stream of lines, in order, with ``workers`` processes; memory stays bounded."""
+        import multiprocessing as mp
+
         workers = workers or os.cpu_count() or 1
-        if workers <= 1:
+        if workers <= 1 or mp.current_process().daemon:  # a pool worker cannot start its own pool
             for line in lines:
                 yield self.encode(line)
             return
-        import multiprocessing as mp
-
         from .counting import _start_method
 
         state = (self._vocab, self.merges, self.pretokenizer, self.special_tokens, self.unk_token)
