@@ -1,0 +1,25 @@
+"""The Python examples of docs/language_model.md run as written."""
+import re
+from pathlib import Path
+
+import pytest
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "language_model.md"
+BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_the_document_has_examples():
+    assert len(BLOCKS) >= 3
+
+
+@pytest.mark.parametrize("index", range(len(BLOCKS)))
+def test_python_example_runs(index, tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.chdir(tmp_path)
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        exec(compile(BLOCKS[index], f"{DOC.name}[python block {index + 1}]", "exec"), {"__name__": "__doc_example__"})
+    finally:
+        torch.set_num_threads(n)
