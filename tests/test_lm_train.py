@@ -142,3 +142,17 @@ def test_kneser_ney_arch_writes_a_loadable_directory(tmp_path):
     assert res.perplexity == pytest.approx(hist[0]["valid_ppl"])
     assert 1 < res.perplexity < 3
     assert res.bits_per_char == pytest.approx(res.nll / res.chars / math.log(2))
+
+
+@pytest.mark.parametrize("arch, extra", [("gru", {"tie_weights": True}), ("rnn", {"reference_cells": True}),
+                                         ("lstm", {"clip_mode": "value", "schedule": "cosine"})])
+def test_other_cells_and_options_train_and_reload(tmp_path, arch, extra):
+    corpus = _write(tmp_path / "c.txt", TINY * 4)
+    cfg = LMConfig(level="char", arch=arch, epochs=3, hidden=12, emb_dim=12, layers=2, batch_size=2, bptt=12,
+                   optimizer="adam", lr=0.01, patience=0, **extra)
+    hist = train_lm(corpus, cfg, tmp_path / "lm", progress=False, device="cpu")
+    assert hist[-1]["train_loss"] < hist[0]["train_loss"]
+    lm = load_lm(tmp_path / "lm")
+    if extra.get("tie_weights"):
+        assert lm.model.decoder.weight is lm.model.embedding.weight
+    assert lm.evaluate(TINY.splitlines()).perplexity < len(lm.tokenizer)
