@@ -25,7 +25,7 @@ def tokenized(tmp_path_factory):
 def vectors(tokenized):
     out = tokenized.parent / "vectors.bin"
     rc = main(["-q", "train", "w2v", str(tokenized), "--skipgram", "--tokenized", "--dim", "20", "--epochs", "2",
-               "--min-count", "3", "--no-progress", "-o", str(out)])
+               "--min-count", "3", "--threads", "1", "--no-progress", "-o", str(out)])
     assert rc == 0
     return out
 

@@ -160,7 +160,7 @@ def test_resume_with_other_settings_names_the_setting(tmp_path):
 @pytest.fixture(scope="module")
 def war_and_peace_vectors():
     docs = [WORD.findall(line.lower()) for line in open(corpus_path("war_and_peace"), encoding="utf-8")]
-    config = Word2VecConfig(sg=True, dim=50, epochs=10, min_count=5, threads=2)
+    config = Word2VecConfig(sg=True, dim=50, epochs=10, min_count=5, threads=1)
     return train_word2vec([d for d in docs if d], config, progress=False)
 
 
