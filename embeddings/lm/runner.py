@@ -134,6 +134,7 @@ def run(corpus, config: LMConfig, out_dir: Path, valid, bpe_model, init_vectors,
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         history, best, bad = _unjson(ck["history"]), float(ck["best"]), int(ck["bad"])
+        lr = float(ck.get("lr", lr))  # a plateau decay made before the interruption stays
         start_epoch = int(ck["epoch"]) + 1
         log.info("resuming after epoch %d (best validation perplexity %.2f)", start_epoch - 1, math.exp(min(best, 700)))
     if main:
@@ -155,6 +156,9 @@ def run(corpus, config: LMConfig, out_dir: Path, valid, bpe_model, init_vectors,
             lr = 0.5 * config.learning_rate * (1 + math.cos(math.pi * (epoch - 1) / config.epochs))
         for g in opt.param_groups:
             g["lr"] = lr
+        # Dropout draws its masks from a seed of its own each epoch, so a run resumed from a
+        # checkpoint trains exactly as one that was never interrupted.
+        torch.manual_seed(config.seed * 100_003 + epoch)
         model.train()
         data, batches = _train_batches(config, encoded, tokenizer, rank, world, epoch)
         if config.max_steps:
@@ -218,7 +222,7 @@ def run(corpus, config: LMConfig, out_dir: Path, valid, bpe_model, init_vectors,
         if main:
             with atomic_path(ckpt_path) as tmp:
                 torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
-                            "best": best, "bad": bad, "history": _json_tensor(history)}, tmp)
+                            "best": best, "bad": bad, "lr": lr, "history": _json_tensor(history)}, tmp)
             write_json(out_dir / "history.json", history)
         stop = (config.patience and bad >= config.patience) or out_of_time or epoch == config.epochs
         if main and (stop or time.perf_counter() - last_plot > 60):  # plotting costs; not after every short epoch
