@@ -19,6 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     w2v_commands.register(sub)
     from . import lm_commands  # lm train / eval / generate
     lm_commands.register(sub)
+    from . import pipeline_commands  # pipeline: every stage on one corpus
+    pipeline_commands.register(sub)
     return parser
 
 

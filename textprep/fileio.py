@@ -52,9 +52,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     os.close(fd)
-    os.chmod(tmp, _FILE_MODE)
     try:
         yield Path(tmp)
+        os.chmod(tmp, _FILE_MODE)  # after the library wrote it: some recreate the file
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
