@@ -74,6 +74,9 @@ def config_from_args(config_cls, args: argparse.Namespace, **overrides):
 def setup_logging(verbose: int = 0) -> None:
     level = logging.WARNING if verbose < 0 else logging.INFO if verbose == 0 else logging.DEBUG
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr, force=True)
+    # libraries' own chatter (pymorphy3 announces its dictionaries) only with -v
+    for name in ("pymorphy3", "gensim", "matplotlib"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose > 0 else logging.WARNING)
 
 
 def run_main(prog: str, parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:

@@ -60,7 +60,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     _threads(args)
     lm = load_lm(args.lm_dir)
     result = generate(lm, prefix=args.prefix, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-                      max_length=args.max_length, num=args.num, seed=args.seed)
+                      max_length=args.max_length, num=args.num, seed=args.seed, min_length=args.min_length)
     for text in result.texts:
         print(text)
     return 0
@@ -103,6 +103,7 @@ def register(sub) -> None:
     p.add_argument("--top-k", type=int, default=0, help="sample among the K most likely tokens (0: all)")
     p.add_argument("--top-p", type=float, default=1.0, help="nucleus: the smallest set with this much probability")
     p.add_argument("--max-length", type=int, default=100, help="new tokens at most")
+    p.add_argument("--min-length", type=int, default=0, help="new tokens at least (no <eos> before)")
     p.add_argument("--num", type=int, default=1, help="number of samples")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--threads", type=int, help="CPU threads for torch")

@@ -43,10 +43,10 @@ TFIDF_UNITS = ("chapters", "paragraphs", "lines")
 CONFIG_FILE = "config.json"
 REPORT = "report.md"
 
-#: per language: (analogy, generation prefix) used when the config leaves them empty
+#: per language: (analogy, generation prefix, query words) used when the config leaves them empty
 LANG_DEFAULTS = {
-    "ru": ("граф - князь + княгиня", "князь андрей"),
-    "en": ("king - man + woman", "the"),
+    "ru": ("граф - князь + княгиня", "князь андрей", ("князь", "наташа", "сказал", "глаза", "офицер")),
+    "en": ("king - man + woman", "the", ("king", "love", "said", "good", "day")),
 }
 
 
@@ -64,6 +64,9 @@ class RunConfig:
                 "if there are none), paragraphs or lines", "choices": TFIDF_UNITS})
     valid_fraction: float = field(default=0.1, metadata={"help": "last fraction of sentences held out"})
     lemmatize: bool = field(default=True, metadata={"help": "lemmatize the TF-IDF documents"})
+    tfidf_sublinear: bool = field(default=True, metadata={
+        "help": "TF-IDF term frequency 1 + ln(count) instead of the count (long chapters then "
+                "rank distinctive words over merely frequent ones)"})
     tfidf_top_k: int = field(default=8, metadata={"help": "top terms kept per document"})
     tfidf_docs: int = field(default=6, metadata={"help": "documents shown in the report"})
     bpe_vocab_size: int = field(default=4000, metadata={"help": "BPE vocabulary size"})
@@ -73,25 +76,30 @@ class RunConfig:
     w2v_min_count: int = field(default=3, metadata={"help": "word2vec minimum word count"})
     w2v_skipgram: bool = field(default=True, metadata={"help": "skip-gram (else CBOW)"})
     query_words: tuple[str, ...] = field(default=(), metadata={
-        "help": "words whose neighbours are shown (default: the most frequent words that are not stop words)"})
-    query_count: int = field(default=5, metadata={"help": "how many words to pick when query_words is empty"})
+        "help": "words whose neighbours are shown (default: a few common words of the language; those "
+                "missing from the vectors are replaced by the most frequent words that are not stop words)"})
+    query_count: int = field(default=5, metadata={"help": "how many words to show when query_words is empty"})
     neighbours: int = field(default=6, metadata={"help": "neighbours shown per word"})
     analogy: str = field(default="", metadata={
         "help": "an analogy 'a - b + c' to answer (default: ru 'граф - князь + княгиня', en 'king - man + woman')"})
-    map_method: str = field(default="pca", metadata={"help": "embedding map: pca or tsne",
+    map_method: str = field(default="tsne", metadata={"help": "embedding map: pca or tsne",
                                                       "choices": ("pca", "tsne")})
     lm_hidden: int = field(default=256, metadata={"help": "LSTM units per layer"})
     lm_layers: int = field(default=2, metadata={"help": "LSTM layers"})
-    lm_epochs: int = field(default=5, metadata={"help": "language-model epochs"})
+    lm_epochs: int = field(default=8, metadata={"help": "language-model epochs"})
     lm_dropout: float = field(default=0.3, metadata={"help": "language-model dropout"})
     lm_min_count: int = field(default=3, metadata={"help": "LM vocabulary minimum count (rarer words: <unk>)"})
+    lm_random_baseline: bool = field(default=False, metadata={
+        "help": "also train the same LSTM from a random embedding layer, to see what the vectors bring"})
     lm_max_minutes: float = field(default=4.0, metadata={"help": "stop LM training after this many minutes (0: no limit)"})
     ngram_order: int = field(default=3, metadata={"help": "order of the Kneser-Ney baseline"})
     generate_prefix: str = field(default="", metadata={
         "help": "prefix of the generated texts (default: ru 'князь андрей', en 'the')"})
     generate_num: int = field(default=3, metadata={"help": "texts to generate"})
     generate_length: int = field(default=30, metadata={"help": "words per generated text at most"})
-    temperature: float = field(default=0.8, metadata={"help": "sampling temperature"})
+    generate_min_length: int = field(default=10, metadata={"help": "words per generated text at least"})
+    temperature: float = field(default=0.9, metadata={"help": "sampling temperature"})
+    top_p: float = field(default=0.95, metadata={"help": "nucleus sampling: draw from this much probability"})
     workers: int = field(default=2, metadata={"help": "worker processes for lemmatization and BPE counting"})
     device: str = field(default="auto", metadata={"help": "auto, cpu or cuda"})
     seed: int = field(default=0, metadata={"help": "random seed"})
@@ -117,6 +125,11 @@ class RunConfig:
             raise ValueError(f"lm_max_minutes must be >= 0, got {self.lm_max_minutes!r}")
         if self.temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {self.temperature!r}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p!r}")
+        if not 0 <= self.generate_min_length <= self.generate_length:
+            raise ValueError(f"generate_min_length must be between 0 and generate_length, "
+                             f"got {self.generate_min_length!r}")
         if isinstance(self.query_words, str) or not all(isinstance(w, str) for w in self.query_words):
             raise TypeError(f"query_words must be a list of words, got {self.query_words!r}")
         object.__setattr__(self, "query_words", tuple(self.query_words))
@@ -219,7 +232,7 @@ def tfidf(text_dir: Path, config: RunConfig, out: Path) -> dict:
     out.mkdir()
     docs = [line.split() for line in (text_dir / "documents.txt").read_text(encoding="utf-8").splitlines()]
     titles = read_json(text_dir / "titles.json", "document titles")
-    model = TfIdf()
+    model = TfIdf(sublinear_tf=config.tfidf_sublinear)
     X = model.fit_transform(docs)
     names = model.get_feature_names_out()
     save_matrix(out / "matrix.npz", X, names, model.idf_)
@@ -265,8 +278,10 @@ def queries(vectors: Path, config: RunConfig, out: Path) -> dict:
         words = [w for w in config.query_words if w in kv]
         missing = [w for w in config.query_words if w not in kv]
     else:
+        words = [w for w in LANG_DEFAULTS[config.lang][2] if w in kv][:config.query_count]
         stop = load_stopwords(config.lang)
-        words = [w for w in kv.index_to_key if w not in stop and len(w) > 2 and w.isalpha()][:config.query_count]
+        common = (w for w in kv.index_to_key if w not in stop and w not in words and len(w) > 3 and w.isalpha())
+        words += [w for _, w in zip(range(config.query_count - len(words)), common)]
         missing = []
     neighbours = {w: [[n, round(s, 4)] for n, s in kv.most_similar(w, topn=config.neighbours)] for w in words}
     expr = config.analogy_expr
@@ -277,17 +292,19 @@ def queries(vectors: Path, config: RunConfig, out: Path) -> dict:
         analogy["unknown"] = unknown
     else:
         analogy["answers"] = [[w, round(s, 4)] for w, s in kv.most_similar(positive=positive, negative=negative, topn=5)]
-    on_map = list(dict.fromkeys(words + [n for w in words for n, _ in neighbours[w]]))
+    on_map = [(w, w) for w in words] + [(n, w) for w in words for n, _ in neighbours[w]]
     if len(on_map) >= 2:
-        plot_words(kv, on_map, out / "map.png", method=config.map_method, seed=config.seed,
-                   title=f"{config.map_method.upper()} map: query words and their neighbours")
+        plot_words(kv, [m for m, _ in on_map], out / "map.png", method=config.map_method, seed=config.seed,
+                   groups=[g for _, g in on_map], unit=True,
+                   title=f"{config.map_method.upper()} of unit vectors: query words and their nearest words")
     result = {"neighbours": neighbours, "missing": missing, "analogy": analogy}
     write_json(out / "queries.json", result)
     answer = analogy["answers"][0][0] if "answers" in analogy else None
     return {"words": words, "analogy": expr, "answer": answer}
 
 
-def lm(text_dir: Path, vectors: Path, config: RunConfig, out: Path, scratch: Path) -> dict:
+def lm(text_dir: Path, vectors: Path | None, config: RunConfig, out: Path, scratch: Path) -> dict:
+    """The LSTM language model; its embedding layer starts from ``vectors`` (random when None)."""
     from .lm import LMConfig, train_lm
 
     lm_config = LMConfig(level="word", word_tokenizer="whitespace", min_count=config.lm_min_count,
@@ -325,8 +342,9 @@ def generate(lm_dir: Path, config: RunConfig, out: Path) -> dict:
     except ValueError as exc:
         log.warning("generation starts without a prefix: %s", exc)
         prefix = ""
-    result = sample(model, prefix=prefix, temperature=config.temperature, max_length=config.generate_length,
-                    num=config.generate_num, seed=config.seed, device=device)
+    result = sample(model, prefix=prefix, temperature=config.temperature, top_p=config.top_p,
+                    max_length=config.generate_length, min_length=config.generate_min_length,
+                    num=config.generate_num, seed=config.seed, device=device, allow_unk=False)
     with atomic_write(out) as fh:
         fh.writelines(t + "\n" for t in result.texts)
     return {"prefix": prefix, "texts": result.texts}
@@ -383,7 +401,7 @@ def run_pipeline(corpus: str | os.PathLike, run_dir: str | os.PathLike, config: 
                                         "unit": c.unit, "tfidf_unit": c.tfidf_unit, "lemmatize": c.lemmatize,
                                         "valid_fraction": c.valid_fraction},
          lambda out, scratch: preprocess(corpus, c, out, scratch)),
-        ("tfidf", "tfidf", lambda: {"text": fp("preprocess"), "top_k": c.tfidf_top_k},
+        ("tfidf", "tfidf", lambda: {"text": fp("preprocess"), "top_k": c.tfidf_top_k, "sublinear": c.tfidf_sublinear},
          lambda out, scratch: tfidf(d / "text", c, out)),
         ("bpe", "bpe", lambda: {"corpus": corpus_identity(corpus), "encoding": c.encoding,
                                 "vocab_size": c.bpe_vocab_size, "text": fp("preprocess")},
@@ -400,13 +418,21 @@ def run_pipeline(corpus: str | os.PathLike, run_dir: str | os.PathLike, config: 
                               "layers": c.lm_layers, "epochs": c.lm_epochs, "dropout": c.lm_dropout,
                               "min_count": c.lm_min_count, "max_minutes": c.lm_max_minutes, "seed": c.seed},
          lambda out, scratch: lm(d / "text", d / "vectors.txt", c, out, scratch)),
+        ("lm_random", "lm_random", lambda: {"text": fp("preprocess"), "hidden": c.lm_hidden, "dim": c.w2v_dim,
+                                            "layers": c.lm_layers, "epochs": c.lm_epochs, "dropout": c.lm_dropout,
+                                            "min_count": c.lm_min_count, "max_minutes": c.lm_max_minutes,
+                                            "seed": c.seed},
+         lambda out, scratch: lm(d / "text", None, c, out, scratch)),
         ("ngram", "ngram", lambda: {"text": fp("preprocess"), "order": c.ngram_order, "min_count": c.lm_min_count},
          lambda out, scratch: ngram(d / "text", c, out)),
         ("generate", "generated.txt", lambda: {"lm": fp("lm"), "prefix": c.prefix, "num": c.generate_num,
                                                "length": c.generate_length, "temperature": c.temperature,
+                                               "min_length": c.generate_min_length, "top_p": c.top_p,
                                                "seed": c.seed},
          lambda out, scratch: generate(d / "lm", c, out)),
     ]
+    if not c.lm_random_baseline:
+        stages = [st for st in stages if st[0] != "lm_random"]
     total = len(stages) + 1
     for i, (name, artefact, settings, body) in enumerate(stages, 1):
         s = settings()

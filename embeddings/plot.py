@@ -35,22 +35,38 @@ def project_2d(vectors: np.ndarray, method: str = "pca", seed: int = 0) -> np.nd
 
 def plot_words(
     kv: KeyedVectors, words: Sequence[str], path: str | os.PathLike, method: str = "pca",
-    seed: int = 0, title: str | None = None,
+    seed: int = 0, title: str | None = None, groups: Sequence[str] | None = None, unit: bool = False,
 ) -> np.ndarray:
     """Save a labelled scatter of ``words`` to ``path`` (PNG); returns the (n, 2) coordinates.
 
-    Unknown words raise ``KeyError`` naming them all.
+    ``groups`` (one label per word) colours the points by group, with a legend; ``unit``
+    projects the unit-length vectors, so that frequent words (longer vectors) do not stretch
+    the map and the distances shown follow cosine similarity.  Unknown words raise
+    ``KeyError`` naming them all.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    words = list(dict.fromkeys(words))
+    if groups is not None and len(groups) != len(words):
+        raise ValueError(f"groups has {len(groups)} labels for {len(words)} words")
+    first = {}
+    for i, w in enumerate(words):
+        first.setdefault(w, i)
+    words = list(first)
+    labels = [groups[first[w]] for w in words] if groups is not None else None
     idx = kv._indices(words)
-    xy = project_2d(kv.vectors[idx].astype(np.float64), method, seed)
+    vectors = (kv.unit_vectors if unit else kv.vectors)[idx].astype(np.float64)
+    xy = project_2d(vectors, method, seed)
     fig, ax = plt.subplots(figsize=(8, 6), dpi=100)
-    ax.scatter(xy[:, 0], xy[:, 1], s=12, color="tab:blue")
+    if labels is None:
+        ax.scatter(xy[:, 0], xy[:, 1], s=12, color="tab:blue")
+    else:
+        for k, label in enumerate(dict.fromkeys(labels)):
+            mask = np.array([lab == label for lab in labels])
+            ax.scatter(xy[mask, 0], xy[mask, 1], s=14, color=plt.cm.tab10(k % 10), label=label)
+        ax.legend(fontsize=8, loc="best")
     for (x, y), w in zip(xy, words):
         ax.annotate(w, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=9)
     ax.set_title(title or f"{method.upper()} of {len(words)} words")

@@ -13,7 +13,7 @@ from textprep.fileio import atomic_write, read_json
 
 STAGE_ARTEFACTS = {
     "preprocess": "text/", "tfidf": "tfidf/", "bpe": "bpe/", "word2vec": "vectors.txt", "queries": "queries/",
-    "lm": "lm/", "ngram": "ngram/", "generate": "generated.txt",
+    "lm": "lm/", "lm_random": "lm_random/", "ngram": "ngram/", "generate": "generated.txt",
 }
 
 
@@ -43,7 +43,9 @@ def summary_lines(stages: dict[str, dict]) -> list[str]:
     if q.get("answer"):
         lines.append(f"analogy: {q['analogy']} = {q['answer']}")
     if lm and ng:
-        lines.append(f"validation perplexity: LSTM {lm['valid_ppl']:.1f} vs Kneser-Ney {ng['valid_ppl']:.1f}")
+        lines.append(f"validation perplexity: LSTM {lm['valid_ppl']:.1f} vs Kneser-Ney {ng['valid_ppl']:.1f}"
+                     + (f" (LSTM from random embeddings {stages['lm_random']['valid_ppl']:.1f})"
+                        if "lm_random" in stages else ""))
     return lines
 
 
@@ -66,8 +68,9 @@ def write_report(run_dir: Path, corpus: Path, config, stages: dict[str, dict], o
     tops = read_json(run_dir / "tfidf" / "top_terms.json", "TF-IDF top terms")
     shown = [t for t in tops if t["top"]][: c.tfidf_docs]
     md += ["## 2. TF-IDF: top terms", "",
-           f"{stages['tfidf']['documents']} documents x {stages['tfidf']['terms']:,} terms, smoothed idf, "
-           f"rows scaled to unit length (`tfidf/matrix.npz`). The first {len(shown)} documents:", ""]
+           f"{stages['tfidf']['documents']} documents x {stages['tfidf']['terms']:,} terms: "
+           f"{'1 + ln(count)' if c.tfidf_sublinear else 'count'} x smoothed idf, rows scaled to unit length "
+           f"(`tfidf/matrix.npz`). The first {len(shown)} documents:", ""]
     md += _table(["document", f"top {c.tfidf_top_k} terms"],
                  [[t["document"], ", ".join(w for w, _ in t["top"])] for t in shown])
 
@@ -108,10 +111,14 @@ def write_report(run_dir: Path, corpus: Path, config, stages: dict[str, dict], o
            f"vectors ({init.get('vocab', 0) - init.get('missing', 0):,} of {init.get('vocab', 0):,} vocabulary "
            f"words found there), beside a Kneser-Ney {c.ngram_order}-gram model on the same vocabulary "
            f"(words seen fewer than {c.lm_min_count} times are `<unk>`). Perplexity on the held-out sentences:", ""]
-    md += _table(["model", "validation perplexity", "directory"],
-                 [[f"LSTM {c.lm_layers}x{c.lm_hidden} (best of {lm['epochs']} epochs: {lm['best_epoch']})",
-                   f"{lm['valid_ppl']:.2f}", "`lm/`"],
-                  [f"Kneser-Ney {c.ngram_order}-gram", f"{ng['valid_ppl']:.2f}", "`ngram/`"]])
+    rows = [[f"LSTM {c.lm_layers}x{c.lm_hidden}, embeddings from word2vec (best of {lm['epochs']} epochs: "
+             f"{lm['best_epoch']})", f"{lm['valid_ppl']:.2f}", "`lm/`"]]
+    if "lm_random" in stages:
+        r = stages["lm_random"]
+        rows.append([f"the same LSTM, random embeddings (best of {r['epochs']} epochs: {r['best_epoch']})",
+                     f"{r['valid_ppl']:.2f}", "`lm_random/`"])
+    rows.append([f"Kneser-Ney {c.ngram_order}-gram", f"{ng['valid_ppl']:.2f}", "`ngram/`"])
+    md += _table(["model", "validation perplexity", "directory"], rows)
     md += _table(["epoch", "train perplexity", "validation perplexity", "learning rate", "seconds"],
                  [[h["epoch"], f"{h['train_ppl']:.1f}", f"{h['valid_ppl']:.1f}", f"{h['lr']:g}", f"{h['seconds']:.0f}"]
                   for h in history])
@@ -120,7 +127,8 @@ def write_report(run_dir: Path, corpus: Path, config, stages: dict[str, dict], o
 
     g = stages["generate"]
     md += ["## 6. Generated text", "",
-           f"{len(g['texts'])} samples from the LSTM at temperature {c.temperature}"
+           f"{len(g['texts'])} samples from the LSTM (temperature {c.temperature}, top-p {c.top_p}, "
+           f"{c.generate_min_length} to {c.generate_length} words, `<unk>` never drawn)"
            + (f", each starting with «{g['prefix']}»:" if g["prefix"] else ":"), ""]
     md += [f"{i}. {t}" for i, t in enumerate(g["texts"], 1)] + [""]
 

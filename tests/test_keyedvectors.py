@@ -150,3 +150,20 @@ def test_unreadable_vector_files_are_clear_errors(tmp_path):
 def test_words_with_spaces_cannot_be_saved(tmp_path):
     with pytest.raises(ValueError, match="'a b'"):
         KeyedVectors(["a b"], np.ones((1, 2))).save_word2vec_format(tmp_path / "v.txt")
+
+
+def test_word_map_colours_groups_and_can_project_unit_vectors(tmp_path):
+    from embeddings.plot import plot_words, project_2d
+
+    rng = np.random.default_rng(0)
+    vecs = rng.normal(size=(5, 8)).astype(np.float32)
+    vecs[0] *= 100  # a long vector dominates the raw map, not the unit one
+    kv = KeyedVectors(["a", "b", "c", "d", "e"], vecs)
+    raw = plot_words(kv, ["a", "b", "c", "d", "e"], tmp_path / "raw.png")
+    unit = plot_words(kv, ["a", "b", "c", "d", "e", "b"], tmp_path / "unit.png", unit=True,
+                      groups=["x", "x", "y", "y", "y", "ignored: b is drawn once"])
+    assert (tmp_path / "unit.png").read_bytes()[:4] == b"\x89PNG"
+    np.testing.assert_allclose(unit, project_2d(kv.unit_vectors.astype(np.float64)))
+    np.testing.assert_allclose(raw, project_2d(kv.vectors.astype(np.float64)))
+    with pytest.raises(ValueError, match="groups has 1 labels for 2 words"):
+        plot_words(kv, ["a", "b"], tmp_path / "bad.png", groups=["x"])

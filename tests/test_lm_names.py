@@ -53,6 +53,22 @@ def test_top_k_one_is_greedy_and_seeds_repeat(names_lm):
     assert generate(names_lm, num=4, seed=7).texts == generate(names_lm, num=4, seed=7).texts
 
 
+def test_min_length_keeps_eos_away_until_enough_tokens_are_drawn(names_lm):
+    free = generate(names_lm, num=20, seed=4, max_length=30)
+    held = generate(names_lm, num=20, seed=4, max_length=30, min_length=12)
+    assert min(len(ids) for ids in free.ids) < 12          # surnames are short when left alone
+    assert all(len(ids) >= 12 for ids in held.ids)
+    with pytest.raises(ValueError, match="min_length must be between 0 and max_length"):
+        generate(names_lm, max_length=5, min_length=6)
+
+
+def test_unk_is_never_drawn_when_not_allowed(names_lm):
+    unk = names_lm.tokenizer.unk_id
+    hot = dict(num=30, seed=6, max_length=20, temperature=50.0)   # near uniform: <unk> shows up
+    assert any(unk in ids for ids in generate(names_lm, **hot).ids)
+    assert not any(unk in ids for ids in generate(names_lm, allow_unk=False, **hot).ids)
+
+
 def test_prefix_with_unseen_characters_names_them(names_lm):
     with pytest.raises(ValueError, match=r"never saw: '1', 'я'"):
         generate(names_lm, prefix="Aя1")

@@ -111,8 +111,13 @@ def test_the_report_shows_each_stage_and_its_pictures(full_run):
     state = json.loads((run_dir / "state.json").read_text(encoding="utf-8"))["stages"]
     assert f"| {state['lm']['valid_ppl']:.2f} | `lm/` |" in report
     assert f"| {state['ngram']['valid_ppl']:.2f} | `ngram/` |" in report
-    # chapter I of War and Peace opens at Anna Pavlovna's soirée
-    assert "| I | " in report and "павлович" in report.split("| I | ")[1].split("\n")[0]
+    # each chapter's row lists words of that chapter: the titles stay aligned with the documents
+    titles = json.loads((run_dir / "text" / "titles.json").read_text(encoding="utf-8"))
+    docs = (run_dir / "text" / "documents.txt").read_text(encoding="utf-8").splitlines()
+    assert titles[:3] == ["(opening)", "I", "II"] and len(docs) == len(titles)
+    row_i = report.split("| I | ")[1].split(" |")[0].split(", ")
+    row_ii = report.split("| II | ")[1].split(" |")[0].split(", ")
+    assert len(row_i) == 8 and set(row_i) <= set(docs[1].split()) and row_i != row_ii
     # the command prints the summary and where the report is
     assert "validation perplexity: LSTM" in proc.stdout and "report.md" in proc.stdout
 
@@ -204,9 +209,15 @@ def test_english_defaults_and_a_corpus_with_one_text_per_line(tmp_path):
     lines = corpus_path("tinyshakespeare").read_text(encoding="utf-8").splitlines()[:3000]
     corpus = tmp_path / "shakespeare.txt"
     corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    proc = _run(corpus, tmp_path / "run", "--lang", "en", "--unit", "lines", "--generate-prefix", "and the")
+    proc = _run(corpus, tmp_path / "run", "--lang", "en", "--unit", "lines", "--generate-prefix", "and the",
+                "--lm-random-baseline")
     assert proc.returncode == 0, proc.stderr[-3000:]
     state = json.loads((tmp_path / "run" / "state.json").read_text(encoding="utf-8"))["stages"]
+    # the LSTM from random embeddings stands beside the one started from word2vec
+    assert "[7/10] lm_random" in proc.stderr and (tmp_path / "run" / "lm_random" / "model.safetensors").is_file()
+    report = (tmp_path / "run" / "report.md").read_text(encoding="utf-8")
+    assert f"random embeddings (best of 3 epochs: {state['lm_random']['best_epoch']}) | " \
+           f"{state['lm_random']['valid_ppl']:.2f} | `lm_random/` |" in report
     # no chapter headings here: the TF-IDF documents fall back to paragraphs
     assert state["preprocess"]["document_unit"] == "paragraphs"
     assert state["preprocess"]["sentences"] == sum(1 for l in lines if any(c.isalnum() for c in l))

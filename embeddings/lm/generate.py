@@ -41,7 +41,9 @@ def filter_probs(logits: torch.Tensor, temperature: float, top_k: int = 0, top_p
     return probs
 
 
-def _check(temperature, top_k, top_p, max_length, num):
+def _check(temperature, top_k, top_p, max_length, num, min_length=0):
+    if not 0 <= min_length <= max_length:
+        raise ValueError(f"min_length must be between 0 and max_length ({max_length}), got {min_length!r}")
     if not temperature >= 0:
         raise ValueError(f"temperature must be >= 0, got {temperature!r}")
     if top_k < 0:
@@ -56,22 +58,30 @@ def _check(temperature, top_k, top_p, max_length, num):
 
 @torch.no_grad()
 def generate(lm, prefix: str = "", temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
-             max_length: int = 100, num: int = 1, seed: int = 0, device: str = "cpu") -> Generation:
-    """``num`` continuations of ``prefix`` from a loaded LM (:func:`embeddings.lm.load_lm`)."""
-    _check(temperature, top_k, top_p, max_length, num)
+             max_length: int = 100, num: int = 1, seed: int = 0, device: str = "cpu",
+             min_length: int = 0, allow_unk: bool = True) -> Generation:
+    """``num`` continuations of ``prefix`` from a loaded LM (:func:`embeddings.lm.load_lm`).
+
+    ``<eos>`` cannot be drawn before ``min_length`` new tokens (as ``min_length`` in other
+    generation APIs): the distribution is taken over the other tokens.  ``allow_unk=False``
+    likewise never draws ``<unk>`` (which stands for many rare words and would print as nothing).
+    """
+    _check(temperature, top_k, top_p, max_length, num, min_length)
     tok = lm.tokenizer
     prefix_ids = tok.encode_strict(prefix) if prefix else []
     # a stream model saw <eos> before every line; a line model saw <bos>
     start = [tok.bos_id if lm.config.mode == "lines" else tok.eos_id] + prefix_ids
     gen = torch.Generator().manual_seed(seed)
-    banned = [tok.pad_id, tok.bos_id]
+    banned = [tok.pad_id, tok.bos_id] + ([] if allow_unk else [tok.unk_id])
     out = [[] for _ in range(num)]
     ent = [[] for _ in range(num)]
     done = torch.zeros(num, dtype=torch.bool)
     step_logits = _logit_source(lm, start, num, device)
-    for _ in range(max_length):
+    for step in range(max_length):
         logits = step_logits(None).float().cpu()
         logits[:, banned] = -math.inf
+        if step < min_length:
+            logits[:, tok.eos_id] = -math.inf
         probs = filter_probs(logits, temperature, top_k, top_p)
         nxt = torch.multinomial(probs, 1, generator=gen).squeeze(1)
         h = -(probs * torch.log(probs.clamp_min(1e-30))).sum(1)
