@@ -17,3 +17,15 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         raise FileNotFoundError(f"shared evaluation data not found at {SHARED_DATA} (set TEXTPREP_SHARED_DATA)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch on one thread for the module: small models train faster so, the arithmetic is the
+    same from run to run, and a shared 2-core machine is not oversubscribed."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

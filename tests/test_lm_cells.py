@@ -5,15 +5,7 @@ import torch
 from embeddings.lm.cells import ReferenceRNN, RNNCell
 from embeddings.lm.model import RNNLM
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Small models train faster on one thread, and the test machine is shared."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.parametrize("arch", ["lstm", "gru", "rnn"])

@@ -10,15 +10,7 @@ from corpora import corpus_path
 SMALL = ["--hidden", "16", "--emb-dim", "16", "--layers", "1", "--batch-size", "4", "--bptt", "10",
          "--no-progress", "--device", "cpu"]
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Small models train faster on one thread, and the test machine is shared."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -13,13 +13,6 @@ def test_the_document_has_examples():
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_python_example_runs(index, tmp_path, monkeypatch):
-    import torch
-
+def test_python_example_runs(index, tmp_path, monkeypatch, one_torch_thread):
     monkeypatch.chdir(tmp_path)
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        exec(compile(BLOCKS[index], f"{DOC.name}[python block {index + 1}]", "exec"), {"__name__": "__doc_example__"})
-    finally:
-        torch.set_num_threads(n)
+    exec(compile(BLOCKS[index], f"{DOC.name}[python block {index + 1}]", "exec"), {"__name__": "__doc_example__"})

@@ -6,15 +6,7 @@ from corpora import corpus_path
 from embeddings.lm import LMConfig, load_lm, train_lm
 from embeddings.lm.generate import generate
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Small models train faster on one thread, and the test machine is shared."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

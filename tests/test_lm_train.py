@@ -11,15 +11,7 @@ from embeddings.lm.io import read_config
 
 TINY = "the cat sat on the mat\nthe dog sat on the log\n"
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Small models train faster on one thread, and the test machine is shared."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _write(path, text):

@@ -52,12 +52,5 @@ def test_the_command_tour_runs(workdir):
 
 
 @pytest.mark.parametrize("index", range(len(PYTHON)))
-def test_python_block_runs(index, workdir):
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        exec(compile(PYTHON[index], f"README.md[python block {index + 1}]", "exec"), {"__name__": "__readme__"})
-    finally:
-        torch.set_num_threads(threads)
+def test_python_block_runs(index, workdir, one_torch_thread):
+    exec(compile(PYTHON[index], f"README.md[python block {index + 1}]", "exec"), {"__name__": "__readme__"})
