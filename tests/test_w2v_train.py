@@ -200,3 +200,12 @@ def test_hogwild_workers_learn_the_same_kind_of_neighbours():
     speech = {"отвечал", "проговорил", "спросил", "продолжал", "повторил", "закричал", "прибавил",
               "крикнул", "говорил", "сказала"}
     assert len({w for w, _ in kv.most_similar("сказал", topn=10)} & speech) >= 4
+
+
+def test_hogwild_training_restores_the_interpreter_switch_interval():
+    import sys
+
+    before = sys.getswitchinterval()
+    docs = [["a", "b", "c", "d"] * 50, ["b", "c", "a", "d"] * 50] * 20
+    train_word2vec(docs, Word2VecConfig(dim=8, epochs=1, min_count=1, workers=2, batch_size=64), progress=False)
+    assert sys.getswitchinterval() == before
