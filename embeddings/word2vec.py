@@ -313,11 +313,13 @@ class _Run:
         """Raw corpus words covered so far (kept words scaled back to the whole corpus)."""
         return self.base + self.n_words * self.kept_done // self.n_kept
 
-    def shard(self, kept, kept_docs, lo: int, hi: int, gen: torch.Generator, bar=None) -> None:
+    def shard(self, kept, kept_docs, lo: int, hi: int, gen: torch.Generator, bar=None,
+              block: int | None = None) -> None:
         """Train on centres ``lo..hi-1`` of this epoch's kept words, block by block."""
         sampler = self.sampler
-        for start in range(lo, hi, self.batch):
-            stop = min(start + self.batch, hi)
+        block = block or self.batch
+        for start in range(lo, hi, block):
+            stop = min(start + block, hi)
             # Linear decay over all epochs, as in the C tool, with a floor at min_lr_ratio.
             lr = max(self.start_lr * (1.0 - self.words_done() / self.total), self.floor)
             centres, context, mask = sampler.windows(kept, kept_docs, start, stop, gen=gen)
@@ -352,7 +354,8 @@ class _Run:
             try:
                 g = torch.Generator(device=gen.device)
                 g.manual_seed(seeds[w])
-                self.shard(kept, kept_docs, edges[w], edges[w + 1], g)
+                # threads share the block: the centre words in flight together stay one block
+                self.shard(kept, kept_docs, edges[w], edges[w + 1], g, block=max(1, self.batch // workers))
             except BaseException as exc:  # re-raised in the main thread
                 errors.append(exc)
 
