@@ -91,6 +91,16 @@ def skipgram_step(
     return loss
 
 
+def cbow_flatten(context: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The real context words of CBOW windows, flattened in row-major order.
+
+    Returns ``(ids (M,), window (M,), counts (B,))``: each real context word, the window (row)
+    it belongs to, and the number of real words per window.
+    """
+    rows, cols = mask.nonzero(as_tuple=True)
+    return context[rows, cols], rows, mask.sum(1)
+
+
 def cbow_step(
     tables: SGNSTables,
     context: torch.Tensor,
@@ -103,10 +113,21 @@ def cbow_step(
 
     Windows without any real context word are left out of the step.
     """
+    flat_ctx, rows, n_ctx = cbow_flatten(context, mask)
+    return cbow_step_flat(tables, flat_ctx, rows, n_ctx, targets, lr, with_loss)
+
+
+def cbow_step_flat(
+    tables: SGNSTables,
+    flat_ctx: torch.Tensor,
+    rows: torch.Tensor,
+    n_ctx: torch.Tensor,
+    targets: torch.Tensor,
+    lr: float,
+    with_loss: bool = False,
+) -> torch.Tensor | None:
+    """``cbow_step`` on windows already flattened by :func:`cbow_flatten`."""
     dim = tables.w_in.shape[1]
-    rows, cols = mask.nonzero(as_tuple=True)                   # real context words, row-major
-    flat_ctx = context[rows, cols]
-    n_ctx = mask.sum(1)                                         # (B,)
     offsets = torch.cumsum(n_ctx, 0) - n_ctx
     # embedding_bag's fused gather-and-average: the mean of each window's context rows (B, D).
     h = embedding_bag(flat_ctx, tables.w_in, offsets, mode="mean")

@@ -35,13 +35,16 @@ from textprep.vocab import Vocabulary
 
 from .keyedvectors import KeyedVectors
 from .pairs import AliasTable, keep_probabilities, noise_distribution
-from .sgns import SGNSTables, cbow_step, skipgram_step
+from .sgns import SGNSTables, cbow_flatten, cbow_step_flat, skipgram_step
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint.pt"
 #: seconds; the interpreter's thread switch interval while Hogwild threads train (see ``_Run.parallel``)
 HOGWILD_SWITCH_INTERVAL = 1e-4
+#: blocks whose windows and noise words are drawn in one go (sampling never reads the tables,
+#: so drawing ahead changes nothing but the number of small torch calls per block)
+SAMPLE_BLOCKS = 16
 
 
 @dataclass(frozen=True)
@@ -300,7 +303,7 @@ class _Run:
 
     def __init__(self, config: Word2VecConfig, tables: SGNSTables, sampler: DeviceSampler, batch: int, total: int):
         self.config, self.tables, self.sampler, self.batch, self.total = config, tables, sampler, batch, total
-        self.step = skipgram_step if config.sg else cbow_step
+        self.step = skipgram_step if config.sg else cbow_step_flat
         self.start_lr = config.start_lr
         self.floor = config.start_lr * config.min_lr_ratio
         self.loss = float("nan")
@@ -318,26 +321,46 @@ class _Run:
         """Train on centres ``lo..hi-1`` of this epoch's kept words, block by block."""
         sampler = self.sampler
         block = block or self.batch
-        for start in range(lo, hi, block):
-            stop = min(start + block, hi)
-            # Linear decay over all epochs, as in the C tool, with a floor at min_lr_ratio.
-            lr = max(self.start_lr * (1.0 - self.words_done() / self.total), self.floor)
-            centres, context, mask = sampler.windows(kept, kept_docs, start, stop, gen=gen)
+        span = block * SAMPLE_BLOCKS
+        for first in range(lo, hi, span):
+            last = min(first + span, hi)
+            centres, context, mask = sampler.windows(kept, kept_docs, first, last, gen=gen)
             targets = torch.cat([centres.unsqueeze(1), sampler.negatives(centres, gen)], dim=1)
-            report = self.done_blocks % 200 == 0
-            loss = self.step(self.tables, context, mask, targets, lr, with_loss=report)
-            self.done_blocks += 1
-            self.kept_done += stop - start
-            if report and loss is not None:
-                examples = mask.sum() if self.config.sg else mask.any(1).sum()
-                self.loss = float(loss) / max(int(examples), 1)
-                if not math.isfinite(self.loss):
-                    raise ValueError(f"training diverged (loss {self.loss}) with batch_size={self.batch}; "
-                                     "use a smaller --batch-size or --lr")
+            for args, size, examples in self._blocks(context, mask, targets, block):
+                # Linear decay over all epochs, as in the C tool, with a floor at min_lr_ratio.
+                lr = max(self.start_lr * (1.0 - self.words_done() / self.total), self.floor)
+                report = self.done_blocks % 200 == 0
+                loss = self.step(self.tables, *args, lr, with_loss=report)
+                self.done_blocks += 1
+                self.kept_done += size
+                if report and loss is not None:
+                    self.loss = float(loss) / max(int(examples()), 1)
+                    if not math.isfinite(self.loss):
+                        raise ValueError(f"training diverged (loss {self.loss}) with batch_size={self.batch}; "
+                                         "use a smaller --batch-size or --lr")
+                    if bar is not None:
+                        bar.set_postfix(loss=f"{self.loss:.3f}", lr=f"{lr:.5f}", refresh=False)
                 if bar is not None:
-                    bar.set_postfix(loss=f"{self.loss:.3f}", lr=f"{lr:.5f}", refresh=False)
-            if bar is not None:
-                bar.update(self.words_done() - bar.n)
+                    bar.update(self.words_done() - bar.n)
+
+    def _blocks(self, context, mask, targets, block: int):
+        """Split drawn windows into blocks: (step arguments, centre words, examples counter)."""
+        b = context.shape[0]
+        if self.config.sg:
+            for s in range(0, b, block):
+                e = min(s + block, b)
+                yield (context[s:e], mask[s:e], targets[s:e]), e - s, (lambda m=mask[s:e]: m.sum())
+            return
+        flat_ctx, rows, n_ctx = cbow_flatten(context, mask)
+        # where each block's words start and end in the flat arrays (one host sync per span)
+        bounds = [0] + torch.cumsum(n_ctx, 0)[block - 1::block].tolist()
+        if len(bounds) <= (b - 1) // block + 1:
+            bounds.append(flat_ctx.shape[0])
+        for i, s in enumerate(range(0, b, block)):
+            e = min(s + block, b)
+            f0, f1 = bounds[i], bounds[i + 1]
+            yield ((flat_ctx[f0:f1], rows[f0:f1] - s, n_ctx[s:e], targets[s:e]), e - s,
+                   (lambda n=n_ctx[s:e]: (n > 0).sum()))
 
     def parallel(self, kept, kept_docs, workers: int, gen: torch.Generator, bar) -> None:
         """Hogwild (Recht et al. 2011), as the C tool and gensim do: each thread trains on its

@@ -77,6 +77,36 @@ def test_cbow_window_without_context_changes_nothing():
     assert torch.equal(t.w_in, before_in) and torch.equal(t.w_out, before_out)
 
 
+@pytest.mark.parametrize("sg", [True, False])
+@pytest.mark.parametrize("n, block", [(37, 8), (32, 8), (5, 8), (9, 1)])
+def test_windows_drawn_ahead_split_into_the_same_blocks(sg, n, block):
+    # Windows are drawn for many blocks at once; each block's step must see exactly the
+    # windows it would have drawn alone (for CBOW: the flattened context of those rows).
+    cfg = Word2VecConfig(sg=sg, window=3, negative=2)
+    gen = torch.Generator().manual_seed(0)
+    counts = np.arange(20, 0, -1)
+    sampler = w2v.DeviceSampler(counts, cfg, torch.device("cpu"), gen)
+    ids = torch.randint(0, 20, (n,), generator=gen)
+    docs = torch.tensor([i // 11 for i in range(n)])
+    centres, context, mask = sampler.windows(ids, docs, 0, n)
+    targets = torch.cat([centres.unsqueeze(1), sampler.negatives(centres)], dim=1)
+    run = w2v._Run(cfg, None, sampler, block, total=1)
+    got = list(run._blocks(context, mask, targets, block))
+    starts = list(range(0, n, block))
+    assert [size for _, size, _ in got] == [min(block, n - s) for s in starts]
+    for (args, size, examples), s in zip(got, starts):
+        e = s + size
+        if sg:
+            want = (context[s:e], mask[s:e], targets[s:e])
+            assert int(examples()) == int(mask[s:e].sum())
+        else:
+            want = (*w2v.cbow_flatten(context[s:e], mask[s:e]), targets[s:e])
+            assert int(examples()) == int(mask[s:e].any(1).sum())
+        assert len(args) == len(want)
+        for a, w in zip(args, want):
+            assert torch.equal(a, w)
+
+
 @pytest.mark.parametrize("field, value", [("dim", 0), ("window", -1), ("negative", 0), ("epochs", 0),
                                           ("min_count", 0), ("sample", 1.5), ("lr", 0.0), ("device", "tpu"),
                                           ("workers", 0), ("batch_size", 0)])
