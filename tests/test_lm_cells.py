@@ -55,3 +55,32 @@ def test_language_model_with_reference_cells_equals_the_torch_one():
 def _to_ref(ref: ReferenceRNN, state):
     back = {v: k for k, v in ref._torch_names().items()}
     return {back[k[4:]]: v for k, v in state.items() if k.startswith("rnn.")}
+
+
+@pytest.mark.parametrize("reference", [False, True])
+def test_forget_bias_sets_only_the_forget_gate_in_every_layer(reference):
+    torch.manual_seed(2)
+    plain = RNNLM(11, 6, 4, layers=2, arch="lstm", reference_cells=reference)
+    torch.manual_seed(2)
+    biased = RNNLM(11, 6, 4, layers=2, arch="lstm", reference_cells=reference, forget_bias=1.0)
+    before, after = dict(plain.rnn.named_parameters()), dict(biased.rnn.named_parameters())
+    ih = sorted(n for n in after if "bias_ih" in n)
+    assert len(ih) == 2  # one per layer
+    for name in ih:
+        hh = name.replace("bias_ih", "bias_hh")
+        total = after[name] + after[hh]
+        # gate order i, f, g, o: the forget gate sums to the value, the others keep their start
+        assert torch.equal(total[4:8], torch.ones(4))
+        for gate in (slice(0, 4), slice(8, 16)):
+            assert torch.equal(after[name][gate], before[name][gate])
+            assert torch.equal(after[hh][gate], before[hh][gate])
+    for name, p in after.items():
+        if "weight" in name:
+            assert torch.equal(p, before[name])
+
+
+def test_forget_bias_belongs_to_the_lstm_only():
+    from embeddings.lm.train import LMConfig
+
+    with pytest.raises(ValueError, match="forget_bias applies to arch lstm only"):
+        LMConfig(arch="gru", forget_bias=1.0)

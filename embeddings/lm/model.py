@@ -20,7 +20,8 @@ class RNNLM(nn.Module):
     """``forward(x (T, B) ids, state) -> (logits (T, B, vocab), state)``."""
 
     def __init__(self, vocab_size: int, emb_dim: int = 200, hidden: int = 200, layers: int = 2,
-                 arch: str = "lstm", dropout: float = 0.2, tie_weights: bool = False, reference_cells: bool = False):
+                 arch: str = "lstm", dropout: float = 0.2, tie_weights: bool = False, reference_cells: bool = False,
+                 forget_bias: float | None = None):
         super().__init__()
         if arch not in ARCHS:
             raise ValueError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
@@ -40,8 +41,22 @@ class RNNLM(nn.Module):
         nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
         nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
         nn.init.zeros_(self.decoder.bias)
+        if forget_bias is not None:
+            self.set_forget_bias(forget_bias)
         if tie_weights:
             self.decoder.weight = self.embedding.weight
+
+    def set_forget_bias(self, value: float) -> None:
+        """Make the forget gate's total bias ``value`` in every layer (gate order i, f, g, o)."""
+        if self.arch != "lstm":
+            raise ValueError(f"forget bias applies to arch lstm only, not {self.arch!r}")
+        h = self.hidden
+        with torch.no_grad():
+            for name, p in self.rnn.named_parameters():
+                if "bias_ih" in name:
+                    p[h:2 * h] = value
+                elif "bias_hh" in name:
+                    p[h:2 * h] = 0.0
 
     def init_vectors(self, matrix: np.ndarray, freeze: bool = False) -> None:
         """Copy a ``(vocab, emb_dim)`` matrix into the embedding table; ``freeze`` stops its training."""

@@ -114,7 +114,7 @@ def run(corpus, config: LMConfig, out_dir: Path, valid, bpe_model, init_vectors,
     torch.manual_seed(config.seed)
     np.random.seed(config.seed)
     model = RNNLM(len(tokenizer), config.emb_dim, config.hidden, config.layers, config.arch, config.dropout,
-                  config.tie_weights, config.reference_cells)
+                  config.tie_weights, config.reference_cells, config.forget_bias)
     if init_vectors is not None:
         matrix, missing = vectors_matrix(init_vectors, tokenizer, config.emb_dim, config.seed)
         model.init_vectors(matrix, freeze=config.freeze_vectors)

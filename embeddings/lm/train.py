@@ -52,6 +52,8 @@ class LMConfig:
     emb_dim: int = field(default=200, metadata={"help": "embedding dimension"})
     dropout: float = field(default=0.2, metadata={"help": "dropout on embeddings, between layers, before output"})
     tie_weights: bool = field(default=False, metadata={"help": "share input and output embeddings"})
+    forget_bias: float | None = field(default=None, metadata={
+        "help": "LSTM: start the forget-gate bias at this value (Jozefowicz et al. 2015 use 1); default: torch's init"})
     reference_cells: bool = field(default=False, metadata={"help": "use the cells written from the equations"})
     freeze_vectors: bool = field(default=False, metadata={"help": "keep --init-vectors embeddings fixed"})
     optimizer: str = field(default="sgd", metadata={"help": "sgd or adam", "choices": ("sgd", "adam")})
@@ -98,6 +100,8 @@ class LMConfig:
             raise ValueError(f"patience must be >= 0, got {self.patience!r}")
         if self.tie_weights and self.emb_dim != self.hidden:
             raise ValueError(f"tie_weights needs emb_dim == hidden, got emb_dim={self.emb_dim}, hidden={self.hidden}")
+        if self.forget_bias is not None and self.arch != "lstm":
+            raise ValueError(f"forget_bias applies to arch lstm only, not {self.arch!r}")
         if self.max_vocab is not None and self.max_vocab < 1:
             raise ValueError(f"max_vocab must be >= 1, got {self.max_vocab!r}")
 
