@@ -77,6 +77,17 @@ def test_cbow_window_without_context_changes_nothing():
     assert torch.equal(t.w_in, before_in) and torch.equal(t.w_out, before_out)
 
 
+def test_default_block_is_a_tenth_of_the_vocabulary_within_bounds_and_half_for_cbow():
+    cpu, gpu = torch.device("cpu"), torch.device("cuda")
+    assert w2v.default_batch_size(5_000, cpu) == 500
+    assert w2v.default_batch_size(1_000, cpu) == 256
+    assert w2v.default_batch_size(100_000, cpu) == 1024
+    assert w2v.default_batch_size(100_000, gpu) == 10_000
+    assert w2v.default_batch_size(1_000_000, gpu) == 16_384
+    assert w2v.default_batch_size(5_000, cpu, sg=False) == 250
+    assert w2v.default_batch_size(100_000, cpu, sg=False) == 512
+
+
 @pytest.mark.parametrize("sg", [True, False])
 @pytest.mark.parametrize("n, block", [(37, 8), (32, 8), (5, 8), (9, 1)])
 def test_windows_drawn_ahead_split_into_the_same_blocks(sg, n, block):
