@@ -131,12 +131,13 @@ def cbow_step_flat(
     offsets = torch.cumsum(n_ctx, 0) - n_ctx
     # embedding_bag's fused gather-and-average: the mean of each window's context rows (B, D).
     h = embedding_bag(flat_ctx, tables.w_in, offsets, mode="mean")
-    has_ctx = (n_ctx > 0).to(h.dtype)
     u = tables.w_out.index_select(0, targets.reshape(-1)).view(targets.shape[0], -1, dim)   # (B, 1+k, D)
     # Broadcast-multiply-and-sum beats bmm for these thin (1+k, D) x (D, 1) products on CPU.
     scores = (u * h.unsqueeze(1)).sum(2)                                            # (B, 1+k)
-    loss = _loss(scores, has_ctx) if with_loss else None
-    g = _gradients(scores, lr).mul_(has_ctx.unsqueeze(1))
+    loss = _loss(scores, (n_ctx > 0).to(h.dtype)) if with_loss else None
+    # A window without context has h = 0 (an empty bag): its output rows get g * 0 and no
+    # input row receives its step, so it changes nothing without being masked out.
+    g = _gradients(scores, lr)
     grad_u = g.unsqueeze(2) * h.unsqueeze(1)                                       # outer products (B, 1+k, D)
     grad_h = torch.bmm(g.unsqueeze(1), u).squeeze(1)                               # (B, D)
     tables.w_out.index_add_(0, targets.reshape(-1), grad_u.view(-1, dim))
