@@ -95,6 +95,8 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=0, help="torch threads per op (0: 1 with several workers)")
     p.add_argument("--device", default="cpu", help="device for ours (cpu, cuda)")
     p.add_argument("--batch-size", type=int, default=None, help="centre words per step for ours")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0],
+                   help="one run of both trainers per seed; several seeds also print the mean gaps")
     p.add_argument("--analogies", type=Path, default=SHARED / "questions-words.txt")
     p.add_argument("--similarity", type=Path, default=SHARED / "wordsim353.tsv")
     p.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -109,27 +111,36 @@ def main(argv=None) -> int:
     results = {"corpus": str(args.corpus), "tokens": n_tokens, "epochs": args.epochs, "workers": args.workers,
                "device": args.device, "modes": {}}
     for mode in args.modes:
-        config = Word2VecConfig(sg=mode == "sg", dim=args.dim, window=args.window, negative=args.negative,
-                                epochs=args.epochs, min_count=args.min_count, workers=args.workers,
-                                threads=args.threads or (1 if args.workers > 1 else 2),
-                                device=args.device, batch_size=args.batch_size)
-        row = {}
-        for name, run in (("gensim", run_gensim), ("ours", run_ours)):
-            kv, prep, train = run(docs, config)
-            row[name] = {"prep_s": round(prep, 2), "train_s": round(train, 2),
-                         "words_per_s": round(n_tokens * args.epochs / train), "vocab": len(kv),
-                         **quality(kv, args.analogies, args.similarity)}
-            r = row[name]
-            print(f"{mode:4} {name:6} train {r['train_s']:8.1f} s  {r['words_per_s']:>9} words/s  "
-                  f"analogy {r['analogy']:5.2f}% ({r['analogy_answered']} q)  spearman {r['spearman']:.4f}  "
-                  f"vocab {r['vocab']}", flush=True)
-        g, o = row["gensim"], row["ours"]
-        row["speed_ratio"] = round(o["words_per_s"] / g["words_per_s"], 3)
-        row["analogy_diff"] = round(o["analogy"] - g["analogy"], 2)
-        row["spearman_diff"] = round(o["spearman"] - g["spearman"], 4)
-        print(f"{mode:4} ours/gensim speed x{row['speed_ratio']:.2f}, analogy {row['analogy_diff']:+.2f} points, "
-              f"spearman {row['spearman_diff']:+.4f}", flush=True)
-        results["modes"][mode] = row
+        rows = []
+        for seed in args.seeds:
+            config = Word2VecConfig(sg=mode == "sg", dim=args.dim, window=args.window, negative=args.negative,
+                                    epochs=args.epochs, min_count=args.min_count, workers=args.workers,
+                                    threads=args.threads or (1 if args.workers > 1 else 2),
+                                    device=args.device, batch_size=args.batch_size, seed=seed)
+            row = {"seed": seed}
+            for name, run in (("gensim", run_gensim), ("ours", run_ours)):
+                kv, prep, train = run(docs, config)
+                row[name] = {"prep_s": round(prep, 2), "train_s": round(train, 2),
+                             "words_per_s": round(n_tokens * args.epochs / train), "vocab": len(kv),
+                             **quality(kv, args.analogies, args.similarity)}
+                r = row[name]
+                print(f"{mode:4} {name:6} seed {seed} train {r['train_s']:8.1f} s  {r['words_per_s']:>9} words/s  "
+                      f"analogy {r['analogy']:5.2f}% ({r['analogy_answered']} q)  spearman {r['spearman']:.4f}  "
+                      f"vocab {r['vocab']}", flush=True)
+            g, o = row["gensim"], row["ours"]
+            row["speed_ratio"] = round(o["words_per_s"] / g["words_per_s"], 3)
+            row["analogy_diff"] = round(o["analogy"] - g["analogy"], 2)
+            row["spearman_diff"] = round(o["spearman"] - g["spearman"], 4)
+            print(f"{mode:4} ours/gensim speed x{row['speed_ratio']:.2f}, analogy {row['analogy_diff']:+.2f} points, "
+                  f"spearman {row['spearman_diff']:+.4f}", flush=True)
+            rows.append(row)
+        if len(rows) == 1:
+            results["modes"][mode] = rows[0]
+            continue
+        mean = {k: round(sum(r[k] for r in rows) / len(rows), 4) for k in ("speed_ratio", "analogy_diff", "spearman_diff")}
+        print(f"{mode:4} mean over seeds {args.seeds}: speed x{mean['speed_ratio']:.2f}, analogy "
+              f"{mean['analogy_diff']:+.2f} points, spearman {mean['spearman_diff']:+.4f}", flush=True)
+        results["modes"][mode] = {"runs": rows, "mean": mean}
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0
