@@ -357,11 +357,10 @@ class _Run:
                 yield (context[s:e], mask[s:e], targets[s:e]), e - s, (lambda m=mask[s:e]: m.sum())
             return
         flat_ctx, rows, n_ctx = cbow_flatten(context, mask)
+        starts = range(0, b, block)
         # where each block's words start and end in the flat arrays (one host sync per span)
-        bounds = [0] + torch.cumsum(n_ctx, 0)[block - 1::block].tolist()
-        if len(bounds) <= (b - 1) // block + 1:
-            bounds.append(flat_ctx.shape[0])
-        for i, s in enumerate(range(0, b, block)):
+        bounds = [0] + torch.cumsum(n_ctx, 0)[[min(s + block, b) - 1 for s in starts]].tolist()
+        for i, s in enumerate(starts):
             e = min(s + block, b)
             f0, f1 = bounds[i], bounds[i + 1]
             yield ((flat_ctx[f0:f1], rows[f0:f1] - s, n_ctx[s:e], targets[s:e]), e - s,
