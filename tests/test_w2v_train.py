@@ -8,9 +8,10 @@ import pytest
 import torch
 
 from corpora import corpus_path
-from embeddings import word2vec as w2v
-from embeddings.sgns import SGNSTables, cbow_step, skipgram_step
-from embeddings.word2vec import Word2VecConfig, encode_corpus, train_word2vec
+from embeddings.device import resolve_device
+from embeddings.word2vec import trainer as w2v_trainer
+from embeddings.sgns import SGNSTables, cbow_flatten, cbow_step, skipgram_step
+from embeddings.word2vec import DeviceSampler, Word2VecConfig, default_batch_size, encode_corpus, train_word2vec
 
 WORD = re.compile(r"[^\W\d_]+")
 
@@ -79,13 +80,13 @@ def test_cbow_window_without_context_changes_nothing():
 
 def test_default_block_is_a_tenth_of_the_vocabulary_within_bounds_and_half_for_cbow():
     cpu, gpu = torch.device("cpu"), torch.device("cuda")
-    assert w2v.default_batch_size(5_000, cpu) == 500
-    assert w2v.default_batch_size(1_000, cpu) == 256
-    assert w2v.default_batch_size(100_000, cpu) == 1024
-    assert w2v.default_batch_size(100_000, gpu) == 10_000
-    assert w2v.default_batch_size(1_000_000, gpu) == 16_384
-    assert w2v.default_batch_size(5_000, cpu, sg=False) == 250
-    assert w2v.default_batch_size(100_000, cpu, sg=False) == 512
+    assert default_batch_size(5_000, cpu) == 500
+    assert default_batch_size(1_000, cpu) == 256
+    assert default_batch_size(100_000, cpu) == 1024
+    assert default_batch_size(100_000, gpu) == 10_000
+    assert default_batch_size(1_000_000, gpu) == 16_384
+    assert default_batch_size(5_000, cpu, sg=False) == 250
+    assert default_batch_size(100_000, cpu, sg=False) == 512
 
 
 @pytest.mark.parametrize("sg", [True, False])
@@ -96,12 +97,12 @@ def test_windows_drawn_ahead_split_into_the_same_blocks(sg, n, block):
     cfg = Word2VecConfig(sg=sg, window=3, negative=2)
     gen = torch.Generator().manual_seed(0)
     counts = np.arange(20, 0, -1)
-    sampler = w2v.DeviceSampler(counts, cfg, torch.device("cpu"), gen)
+    sampler = DeviceSampler(counts, cfg, torch.device("cpu"), gen)
     ids = torch.randint(0, 20, (n,), generator=gen)
     docs = torch.tensor([i // 11 for i in range(n)])
     centres, context, mask = sampler.windows(ids, docs, 0, n)
     targets = torch.cat([centres.unsqueeze(1), sampler.negatives(centres)], dim=1)
-    run = w2v._Run(cfg, None, sampler, block, total=1)
+    run = w2v_trainer.BlockTrainer(cfg, None, sampler, block, total=1)
     got = list(run._blocks(context, mask, targets, block))
     starts = list(range(0, n, block))
     assert [size for _, size, _ in got] == [min(block, n - s) for s in starts]
@@ -111,7 +112,7 @@ def test_windows_drawn_ahead_split_into_the_same_blocks(sg, n, block):
             want = (context[s:e], mask[s:e], targets[s:e])
             assert int(examples()) == int(mask[s:e].sum())
         else:
-            want = (*w2v.cbow_flatten(context[s:e], mask[s:e]), targets[s:e])
+            want = (*cbow_flatten(context[s:e], mask[s:e]), targets[s:e])
             assert int(examples()) == int(mask[s:e].any(1).sum())
         assert len(args) == len(want)
         for a, w in zip(args, want):
@@ -130,7 +131,7 @@ def test_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(ValueError, match="CUDA is not available"):
         train_word2vec([["a", "b"]] * 5, Word2VecConfig(device="cuda", min_count=1))
-    assert w2v.resolve_device("auto").type == "cpu"
+    assert resolve_device("auto").type == "cpu"
 
 
 def test_no_word_reaching_min_count_is_an_error():
@@ -176,16 +177,16 @@ def test_resume_after_an_interrupted_epoch_gives_the_uninterrupted_result(tmp_pa
     config = Word2VecConfig(**{**SMALL.to_dict(), "sg": sg})
     full = train_word2vec(docs, config, checkpoint_dir=tmp_path / "full", progress=False)
 
-    real_save = w2v._save_checkpoint
+    real_save = w2v_trainer.save_checkpoint
 
     def save_then_stop(*args):
         real_save(*args)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(w2v, "_save_checkpoint", save_then_stop)
+    monkeypatch.setattr(w2v_trainer, "save_checkpoint", save_then_stop)
     with pytest.raises(KeyboardInterrupt):
         train_word2vec(docs, config, checkpoint_dir=tmp_path / "cut", progress=False)
-    monkeypatch.setattr(w2v, "_save_checkpoint", real_save)
+    monkeypatch.setattr(w2v_trainer, "save_checkpoint", real_save)
     resumed = train_word2vec(docs, config, checkpoint_dir=tmp_path / "cut", resume=True, progress=False)
     np.testing.assert_allclose(resumed.vectors, full.vectors, atol=1e-6)
 
