@@ -10,11 +10,12 @@ import logging
 import os
 import sys
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from textprep.bpe import BPEConfig, BPETokenizer
 from textprep.corpus import iter_lines
 from textprep.fileio import atomic_write
+from textprep.parallel import resolve_workers
 
 from .common import add_config_args, add_subparser, config_from_args
 
@@ -39,7 +40,7 @@ def register(sub) -> None:
                    help="model directory to write (vocab.json, merges.txt, bpe_config.json)")
     add_config_args(p, BPEConfig)
     p.add_argument("--encoding", default="utf-8", help="encoding of the input files")
-    p.add_argument("--workers", type=int, default=0, help="processes for counting (0: all cores)")
+    p.add_argument("--workers", type=int, default=0, help="processes for counting (0: one per available CPU)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: when stderr is a terminal)")
     p.set_defaults(func=cmd_train)
@@ -53,7 +54,7 @@ def register(sub) -> None:
     p.add_argument("--ids", action="store_true", help="write token ids instead of token strings")
     p.add_argument("-o", "--output", default=None, help="output file (default: standard output)")
     p.add_argument("--encoding", default="utf-8", help="encoding of the input")
-    p.add_argument("--workers", type=int, default=0, help="processes for large inputs (0: all cores)")
+    p.add_argument("--workers", type=int, default=0, help="processes for large inputs (0: one per available CPU)")
     p.set_defaults(func=cmd_encode)
 
     p = add_subparser(
@@ -105,7 +106,7 @@ def _write_lines(path: str | None, lines: Iterator[str]) -> None:
 def cmd_encode(args) -> int:
     tok = BPETokenizer.load(args.model)
     lines = iter_lines(args.input, args.encoding)
-    workers = args.workers or os.cpu_count() or 1
+    workers = resolve_workers(args.workers)
     # Small inputs are not worth starting processes for.
     if args.input == "-" or os.path.getsize(args.input) < (4 << 20):
         workers = 1

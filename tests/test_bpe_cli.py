@@ -46,7 +46,7 @@ def test_encode_decode_round_trip_through_files(model, tmp_path, capsys):
 
 
 def test_encode_reads_stdin_and_prints_tokens(model, monkeypatch, capsys):
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("hello world\n".encode("utf-8"))))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"hello world\n")))
     assert main(["bpe", "encode", "--model", str(model)]) == 0
     out = capsys.readouterr().out
     tok = BPETokenizer.load(model)

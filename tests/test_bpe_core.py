@@ -1,10 +1,11 @@
 """The BPE algorithm on inputs small enough to follow by eye."""
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 
-import pytest
+import tokenizers
 
 from textprep.bpe.core import (
     PAIR_BASE,
@@ -16,7 +17,7 @@ from textprep.bpe.core import (
     merge_word,
     train_merges,
 )
-from textprep.bpe.pretokenize import whitespace_split
+from textprep.bpe.whitespace import whitespace_split
 
 
 def test_aaa_ab_ba_by_hand():
@@ -57,23 +58,46 @@ def test_min_frequency_stops_early():
 def test_merge_word_reports_broken_and_formed_pairs():
     a, b, c, x = 0, 1, 2, 9
     w = [c, a, b, c]
-    changes = merge_word(w, a, b, x)
+    lost, formed = merge_word(w, a, b, x)
     assert w == [c, x, c]
-    assert changes == [
-        (c * PAIR_BASE + a, -1), (c * PAIR_BASE + x, 1),  # left neighbour
-        (b * PAIR_BASE + c, -1), (x * PAIR_BASE + c, 1),  # right neighbour
-    ]
+    assert lost == [c * PAIR_BASE + a, b * PAIR_BASE + c]      # left neighbour, right neighbour
+    assert formed == [c * PAIR_BASE + x, x * PAIR_BASE + c]
 
 
 def test_merge_word_aaaa_left_to_right():
     w = [0, 0, 0, 0]
-    changes = merge_word(w, 0, 0, 5)
+    lost, formed = merge_word(w, 0, 0, 5)
     assert w == [5, 5]
     # (a,a) loses the middle occurrence; (aa,a) appears and disappears; (aa,aa) is formed.
-    net = Counter()
-    for k, d in changes:
-        net[k] += d
+    net = Counter(formed)
+    net.subtract(lost)
     assert net == Counter({0: -1, 5 * PAIR_BASE + 0: 0, 5 * PAIR_BASE + 5: 1})
+
+
+def test_merge_word_leaves_a_word_without_the_pair_alone():
+    w = [1, 0, 2, 0]
+    assert merge_word(w, 0, 1, 7) == ([], []) and w == [1, 0, 2, 0]   # a ends the word or is followed by c
+    assert merge_word(w, 3, 1, 7) == ([], []) and w == [1, 0, 2, 0]   # a does not occur
+
+
+def test_train_merges_counts_pairs_as_merge_word_reports_them():
+    # The merges train_merges learns are the ones a from-scratch recount after every merge
+    # would choose: the pair counts it keeps up to date through merge_word stay exact.
+    word_counts = Counter(whitespace_split("abab abba baab bbbb aaab ab ba " * 3 + "abba abab"))
+    vocab, merges = train_merges(word_counts, vocab_size=30)
+    ids = {t: i for i, t in enumerate(vocab)}
+    words = {tuple(ids[ch] for ch in word): c for word, c in word_counts.items()}
+    for left, right in merges:
+        pairs, _ = count_pairs([list(w) for w in words], list(words.values()))
+        top = max(pairs.values())
+        expected = min(k for k, c in pairs.items() if c == top)   # ties: the smaller pair of ids
+        assert divmod(expected, PAIR_BASE) == (ids[left], ids[right])
+        new_words: Counter = Counter()
+        for w, c in words.items():
+            w = list(w)
+            merge_word(w, ids[left], ids[right], ids[left + right])
+            new_words[tuple(w)] += c
+        words = new_words
 
 
 def test_count_pairs_weights_by_word_count_and_indexes_words():
@@ -105,9 +129,6 @@ def test_dedupe_keeps_last_position():
 
 
 def test_same_as_tokenizers_on_the_hand_example():
-    tokenizers = pytest.importorskip("tokenizers")
-    import json
-
     tok = tokenizers.Tokenizer(tokenizers.models.BPE())
     tok.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
     text = "aaa ab ab ba ba, low lower newest widest!"

@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 
 import pytest
+import tokenizers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpora import corpus_path
 from textprep.bpe import BPETokenizer
-from textprep.bpe.pretokenize import whitespace_split
-
-tokenizers = pytest.importorskip("tokenizers")
+from textprep.bpe.whitespace import whitespace_split
 
 
 def _hf_train(path, vocab_size, out_dir, special_tokens=()):

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from corpora import corpus_path
 from textprep.bpe import BPEConfig, BPETokenizer
 from textprep.bpe import tokenizer as tokmod
-from textprep.bpe.pretokenize import bytelevel_split, from_byte_chars, whitespace_split
+from textprep.bpe.bytelevel import bytelevel_split, from_byte_chars
+from textprep.bpe.whitespace import whitespace_split
 
 SHAKESPEARE = corpus_path("tinyshakespeare")
 
@@ -116,7 +117,8 @@ def test_bad_input_errors(tmp_path, char_tok):
     with pytest.raises(ValueError, match=r"vocab_size 6 is smaller than the alphabet \(3\) plus 4 special"):
         BPETokenizer.train(["abc"], vocab_size=6)
     with pytest.raises(ValueError, match=r"alphabet \(256\)"):
-        BPETokenizer.train(["abc"], vocab_size=300, pretokenizer="bytelevel", special_tokens=tuple(f"<s{i}>" for i in range(50)))
+        BPETokenizer.train(["abc"], vocab_size=300, pretokenizer="bytelevel",
+                           special_tokens=tuple(f"<s{i}>" for i in range(50)))
     empty = tmp_path / "empty.txt"
     empty.write_text("  \n\n", encoding="utf-8")
     with pytest.raises(ValueError, match="empty corpus"):

@@ -11,7 +11,8 @@ import collections
 import concurrent.futures
 import multiprocessing
 import os
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -45,6 +46,28 @@ def process_pool(workers: int, initializer: Callable[..., Any] | None = None,
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     return concurrent.futures.ProcessPoolExecutor(
         workers, mp_context=multiprocessing.get_context(method), initializer=initializer, initargs=initargs)
+
+
+# One object per worker process, built by its initializer (a lemmatizer, a BPE model): the
+# object is built once per process instead of being sent along with every task.
+_WORKER_OBJECT: Any = None
+
+
+def init_worker(factory: Callable[..., Callable[[Any], Any]], args: tuple = ()) -> None:
+    """Pool initializer: build this process's object, ``factory(*args)``.
+
+    ``process_pool(n, init_worker, (factory, args))``; then ``pool.submit(call_worker, item)``.
+    ``factory`` must be a module-level name, so that a spawned process can find it.
+    """
+    global _WORKER_OBJECT
+    _WORKER_OBJECT = factory(*args)
+
+
+def call_worker(item: Any) -> Any:
+    """In a worker process set up by :func:`init_worker`: its object applied to ``item``."""
+    if _WORKER_OBJECT is None:
+        raise RuntimeError("call_worker runs only in a pool started with init_worker")
+    return _WORKER_OBJECT(item)
 
 
 def ordered_map(pool: concurrent.futures.Executor, fn: Callable[[T], Any], items: Iterable[T],

@@ -5,9 +5,14 @@
 >>> tok.tokenize("lower lowest")
 ['lower', 'lowe', 'st']
 
-``core`` holds the algorithm as pure functions, ``pretokenize`` the two pre-tokenizers,
-``counting`` the (parallel) pre-token counting and ``tokenizer`` the class with file I/O.
+``core`` holds the algorithm as pure functions; ``pretokenize`` the pre-tokenizers, one
+class per mode, built on ``whitespace`` and ``bytelevel``; ``counting`` the (parallel)
+pre-token counting; ``config`` the training settings; ``files`` the model directory; and
+``tokenizer`` the class that ties them together.
 """
-from .tokenizer import CONFIG_FILE, DEFAULT_SPECIALS, BPEConfig, BPETokenizer
+from ..vocab import DEFAULT_SPECIALS
+from .config import BPEConfig
+from .files import CONFIG_FILE
+from .tokenizer import BPETokenizer
 
 __all__ = ["BPETokenizer", "BPEConfig", "CONFIG_FILE", "DEFAULT_SPECIALS"]

@@ -1,4 +1,4 @@
-"""Byte pair encoding as plain functions: count pre-tokens, learn merges, encode one pre-token.
+"""Byte pair encoding as plain functions: learn merges from pre-token counts, encode one pre-token.
 
 Training never rescans the corpus.  The corpus is read once into a table of unique
 pre-tokens with their counts; merges then run over that table::
@@ -31,19 +31,11 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, defaultdict
-from typing import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 #: pair (a, b) of symbol ids is stored as the single int a * PAIR_BASE + b (cheaper to hash
 #: than a tuple, and ordered the same way as the tuple)
 PAIR_BASE = 1 << 24
-
-
-def count_pretokens(texts: Iterable[str], split: Callable[[str], list[str]]) -> Counter:
-    """Count the pre-tokens of ``texts``: ``{"low": 2, "lower": 1}``."""
-    counts: Counter = Counter()
-    for text in texts:
-        counts.update(split(text))
-    return counts
 
 
 def compute_alphabet(
@@ -87,27 +79,42 @@ def count_pairs(words: Sequence[list[int]], counts: Sequence[int]) -> tuple[dict
     return pair_counts, where
 
 
-def merge_word(w: list[int], a: int, b: int, new: int) -> list[tuple[int, int]]:
+def merge_word(w: list[int], a: int, b: int, new: int) -> tuple[list[int], list[int]]:
     """Replace each ``a b`` in ``w`` (in place, left to right) by ``new``.
 
-    Returns the changes to pair counts as ``(pair, +1 | -1)``: the pairs the merge broke
-    (left neighbour + ``a``, ``b`` + right neighbour) and the pairs it formed.
+    Returns the pairs the merge broke and the pairs it formed, one entry per occurrence:
+    the neighbours' pairs (left neighbour + ``a``, ``b`` + right neighbour) are broken and
+    (left neighbour + ``new``, ``new`` + right neighbour) formed.  The pair ``a b`` itself is
+    not listed: its count is the caller's to settle.
+
+    >>> w = [2, 0, 1, 2]                        # c a b c, merging a b into x = 9
+    >>> lost, formed = merge_word(w, 0, 1, 9)
+    >>> w, [divmod(k, PAIR_BASE) for k in lost], [divmod(k, PAIR_BASE) for k in formed]
+    ([2, 9, 2], [(2, 0), (1, 2)], [(2, 9), (9, 2)])
     """
-    changes: list[tuple[int, int]] = []
-    i = 0
-    while i < len(w) - 1:
-        if w[i] == a and w[i + 1] == b:
+    lost: list[int] = []
+    formed: list[int] = []
+    if a not in w:  # a scan in C: most words of a stale word set no longer hold the pair
+        return lost, formed
+    b_right, new_left = b * PAIR_BASE, new * PAIR_BASE
+    n = len(w) - 1
+    i = w.index(a)
+    while i < n:
+        if w[i + 1] == b:
             if i > 0:
-                p = w[i - 1]
-                changes.append((p * PAIR_BASE + a, -1))
-                changes.append((p * PAIR_BASE + new, 1))
+                p = w[i - 1] * PAIR_BASE
+                lost.append(p + a)
+                formed.append(p + new)
             w[i : i + 2] = [new]
-            if i < len(w) - 1:
-                n = w[i + 1]
-                changes.append((b * PAIR_BASE + n, -1))
-                changes.append((new * PAIR_BASE + n, 1))
+            n -= 1
+            if i < n:
+                nx = w[i + 1]
+                lost.append(b_right + nx)
+                formed.append(new_left + nx)
         i += 1
-    return changes
+        while i < n and w[i] != a:
+            i += 1
+    return lost, formed
 
 
 def train_merges(
@@ -183,32 +190,15 @@ def train_merges(
         merges.append((vocab[a], vocab[b]))
 
         gained: defaultdict[int, set[int]] = defaultdict(set)
-        a_left, b_right, new_left = a, b * PAIR_BASE, new * PAIR_BASE
         for wi in pos:
-            w = words[wi]
-            # A quick membership test in C skips words where the pair has gone.
-            if a not in w:
-                continue
-            c = counts[wi]
-            n = len(w) - 1
-            i = w.index(a)
-            while i < n:
-                if w[i + 1] == b:
-                    if i > 0:
-                        p = w[i - 1] * PAIR_BASE
-                        pair_counts[p + a_left] -= c
-                        pair_counts[p + new] += c
-                        gained[p + new].add(wi)
-                    w[i : i + 2] = [new]
-                    n -= 1
-                    if i < n:
-                        nx = w[i + 1]
-                        pair_counts[b_right + nx] -= c
-                        pair_counts[new_left + nx] += c
-                        gained[new_left + nx].add(wi)
-                i += 1
-                while i < n and w[i] != a:
-                    i += 1
+            lost, formed = merge_word(words[wi], a, b, new)
+            if formed or lost:
+                c = counts[wi]
+                for kk in lost:
+                    pair_counts[kk] -= c
+                for kk in formed:
+                    pair_counts[kk] += c
+                    gained[kk].add(wi)
         for kk, s in gained.items():
             cnt = pair_counts[kk]
             if cnt > 0:

@@ -1,26 +1,25 @@
 """Counting the pre-tokens of a corpus, in parallel over byte ranges of large files.
 
-Counting is most of the training time on a large corpus, so it takes a shortcut that
-gives exactly the same table: in ``whitespace`` mode no pre-token crosses a space, so we
-count the space-separated chunks with ``str.split`` and a ``Counter`` (both in C), and
-split only the *unique* chunks into pre-tokens.  A file is cut into blocks at line ends
-and the blocks are counted by worker processes; a block is read by its worker, so the
-file is never held in memory.
+Counting is most of the training time on a large corpus.  A file is cut into blocks of a
+few megabytes at line ends and the blocks are counted by worker processes; each block is
+read by its worker, so the file is never held in memory, and the counts are added up as
+they come back (their order does not matter).  How a block of text is counted is the
+pre-tokenizer's business (:meth:`textprep.bpe.pretokenize.Pretokenizer.count`).
 """
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import re
 from collections import Counter
-from typing import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 
 from ..corpus import check_encoding, check_readable, iter_lines
-from .pretokenize import _FAST_WS, _GPT2, get_pretokenizer, to_byte_chars, whitespace_split
+from ..parallel import can_start_pool, process_pool, resolve_workers
+from .pretokenize import JOIN_CHARS, get_pretokenizer, join_lines
 
 #: block size for parallel counting of files
 BLOCK_BYTES = 4 << 20
-# Python's str.split() also splits at U+001C..U+001F, which tokenizers' Whitespace does not.
-_PY_ONLY_SPACE = re.compile("[\x1c-\x1f]")
 
 
 def special_splitter(special_tokens: Sequence[str]) -> re.Pattern | None:
@@ -32,41 +31,7 @@ def special_splitter(special_tokens: Sequence[str]) -> re.Pattern | None:
 
 def count_text(text: str, pretokenizer: str, specials: re.Pattern | None = None) -> Counter:
     """Pre-token counts of one piece of text (any size; special tokens are left out)."""
-    if specials is not None and specials.search(text):
-        if pretokenizer == "whitespace":
-            text = specials.sub(" ", text)
-        else:
-            total: Counter = Counter()
-            for piece in specials.split(text):
-                total.update(count_text(piece, pretokenizer))
-            return total
-    out: Counter = Counter()
-    if pretokenizer == "bytelevel":
-        for piece, c in Counter(_GPT2.findall(text)).items():
-            out[to_byte_chars(piece)] += c
-        return out
-    if pretokenizer != "whitespace":
-        get_pretokenizer(pretokenizer)  # raises the one-line error
-    if _PY_ONLY_SPACE.search(text):
-        lines = text.split("\n")
-        for line in lines:
-            if _PY_ONLY_SPACE.search(line):
-                out.update(whitespace_split(line))
-        text = "\n".join(line for line in lines if not _PY_ONLY_SPACE.search(line))
-    findall = _FAST_WS.findall
-    for chunk, c in Counter(text.split()).items():
-        if chunk.isascii():
-            # ASCII has no character on which Python and Rust disagree (U+001C..U+001F were
-            # handled above), and letters/digits alone are one pre-token.
-            if chunk.isalnum():
-                out[chunk] += c
-                continue
-            pieces = findall(chunk)
-        else:
-            pieces = whitespace_split(chunk)
-        for piece in pieces:
-            out[piece] += c
-    return out
+    return get_pretokenizer(pretokenizer).count(text, specials)
 
 
 def _decode(raw: bytes, path: str, encoding: str, offset: int) -> str:
@@ -117,62 +82,39 @@ def count_corpus(
     workers: int | None = None,
     from_files: bool = True,
 ) -> Counter:
-    """Pre-token counts over files (``from_files``) or over an iterable of strings."""
-    get_pretokenizer(pretokenizer)
+    """Pre-token counts over files (``from_files``) or over an iterable of strings.
+
+    ``workers``: processes counting file blocks (``None`` or 0: one per available CPU).
+    """
+    pretok = get_pretokenizer(pretokenizer)
     specials = special_splitter(special_tokens)
     if not from_files:
-        total: Counter = Counter()
-        if pretokenizer == "bytelevel":  # each string on its own: joining would add pre-tokens
-            for text in sources:
-                total.update(count_text(text, pretokenizer, specials))
-            return total
-        for batch in _batches(sources, 1 << 22):
-            total.update(count_text(batch, pretokenizer, specials))
-        return total
+        return pretok.count_texts(sources, specials)
     encoding = check_encoding(encoding)
     jobs, streamed = [], []
     for src in sources:
         src = str(src)
         if src == "-" or _wide(encoding):
+            # standard input cannot be cut into byte ranges, nor can UTF-16/32 text at any byte
             if src != "-":
                 check_readable(src)
             streamed.append(src)
             continue
         check_readable(src)
         jobs.extend((src, a, b, encoding, pretokenizer, tuple(special_tokens)) for a, b in file_blocks(src))
-    total = Counter()
+    total: Counter = Counter()
     for src in streamed:
-        for batch in _batches(iter_lines(src, encoding), 1 << 22):
-            total.update(count_text(batch, pretokenizer, specials))
-    import multiprocessing as mp
-
-    workers = workers or os.cpu_count() or 1
-    if workers > 1 and len(jobs) > 1 and not mp.current_process().daemon:
-
-        with mp.get_context(_start_method()).Pool(min(workers, len(jobs))) as pool:
-            for counts in pool.imap_unordered(_count_block, jobs):
-                total.update(counts)
+        for piece in join_lines(iter_lines(src, encoding), JOIN_CHARS):
+            total.update(pretok.count(piece, specials))
+    workers = min(resolve_workers(workers), len(jobs))
+    if workers > 1 and can_start_pool():
+        pool = process_pool(workers)
+        try:
+            for done in concurrent.futures.as_completed([pool.submit(_count_block, job) for job in jobs]):
+                total.update(done.result())
+        finally:  # after an error (a bad byte, say) the blocks not yet started are dropped
+            pool.shutdown(wait=True, cancel_futures=True)
     else:
         for job in jobs:
             total.update(_count_block(job))
     return total
-
-
-def _start_method() -> str:
-    import multiprocessing as mp
-
-    return "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-
-
-def _batches(texts: Iterable[str], size: int) -> Iterator[str]:
-    """Join strings with newlines into pieces of about ``size`` characters."""
-    buf: list[str] = []
-    n = 0
-    for t in texts:
-        buf.append(t)
-        n += len(t) + 1
-        if n >= size:
-            yield "\n".join(buf)
-            buf, n = [], 0
-    if buf:
-        yield "\n".join(buf)

@@ -1,166 +1,196 @@
-"""Pre-tokenizers for BPE: where merges may never cross.
+"""Pre-tokenizers for BPE: where merges may never cross, one small class per mode.
 
-``whitespace``
-    Runs of word characters, and runs of other non-space characters; spaces are dropped.
-    This is the split of HuggingFace ``tokenizers``' ``Whitespace`` pre-tokenizer, whose
-    pattern is ``\\w+|[^\\w\\s]+`` in Rust's ``regex`` crate.  Python's ``re`` agrees with
-    Rust on ``\\w`` and ``\\s`` for almost every character, but not all: Rust counts
-    combining marks, connector punctuation such as U+203F and the joiners U+200C/U+200D
-    as word characters and superscript digits or vulgar fractions (category No) not;
-    Python counts U+001C..U+001F as spaces.  Text free of such characters (almost all
-    text) takes the fast ``re`` path; a line holding one is split by a slower
-    character-by-character loop with Rust's definitions, so the split is the same.
+A pre-tokenizer cuts text into pre-tokens, and merges happen only inside one.  Each mode is
+a class with the same few methods, found by its name with :func:`get_pretokenizer`:
 
-``bytelevel``
-    GPT-2's split (contractions, an optional space followed by letters, digits or other
-    symbols, runs of spaces), then every pre-token's UTF-8 bytes are written with GPT-2's
-    byte-to-character table, so the 256 byte values are 256 printable characters and
-    ``tokenizers``' ``ByteLevel`` decoder reads our files.  Lossless: the pieces
-    concatenate back to the text, so every string round-trips.
+``whitespace`` (:class:`Whitespace`)
+    Word runs and punctuation runs, spaces dropped: the split of ``tokenizers``'
+    ``Whitespace`` (:mod:`.whitespace`).  Lossy for spaces: decoding joins tokens by one space.
+``bytelevel`` (:class:`ByteLevel`)
+    GPT-2's pieces written as byte characters (:mod:`.bytelevel`); the alphabet is all 256
+    bytes from the start, and every string round-trips.
 
-References: Radford et al. 2019 (GPT-2, byte-level BPE); the ``tokenizers`` documentation
-of ``pre_tokenizers.Whitespace`` and ``pre_tokenizers.ByteLevel``; the ``regex`` crate's
-Unicode definitions of ``\\w`` (Alphabetic, M, Nd, Pc, Join_Control) and ``\\s`` (White_Space).
+What the trainer and the encoder ask of a mode::
+
+    count(text)       pre-token counts of a text        training (.counting)
+    count_texts(ts)   the same over many strings        training from strings
+    chunks(text)      the units the encoder caches      encoding
+    pieces(chunk)     pre-tokens of one unit            encoding (cache misses only)
+    decode(tokens)    text from token strings           decoding
+    alphabet          symbols every model starts with   training
 """
 from __future__ import annotations
 
 import re
-import unicodedata
-from typing import Callable
+from collections import Counter
+from collections.abc import Iterable, Iterator
 
-PRETOKENIZERS = ("whitespace", "bytelevel")
+from .bytelevel import BYTE_ALPHABET, GPT2_SPLIT, bytelevel_split, from_byte_chars, to_byte_chars
+from .whitespace import FAST_WS, PY_ONLY_SPACE, whitespace_split
 
-_FAST_WS = re.compile(r"\w+|[^\w\s]+")
-
-# Unicode White_Space (what Rust's \s means).
-_RUST_SPACE = frozenset(
-    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
-    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
-# Other_Alphabetic letters outside categories L and M: circled and squared Latin letters.
-_ALPHA_SYMBOL_RANGES = ((0x24B6, 0x24E9), (0x1F130, 0x1F149), (0x1F150, 0x1F169), (0x1F170, 0x1F189))
+#: strings are joined into pieces of about this many characters before counting
+JOIN_CHARS = 1 << 22
 
 
-def _rust_word(ch: str) -> bool:
-    """Whether Rust's Unicode ``\\w`` matches ``ch``."""
-    cat = unicodedata.category(ch)
-    if cat[0] in "LM" or cat in ("Nd", "Nl", "Pc") or ch in "\u200c\u200d":
-        return True
-    cp = ord(ch)
-    return any(lo <= cp <= hi for lo, hi in _ALPHA_SYMBOL_RANGES)
+class Pretokenizer:
+    """The interface every mode implements (see the module docstring)."""
+
+    name: str = ""
+    #: symbols in the vocabulary whatever the corpus (empty: the corpus' own characters)
+    alphabet: tuple[str, ...] = ()
+
+    def split(self, text: str) -> list[str]:
+        """The pre-tokens of ``text``, in the model's alphabet."""
+        raise NotImplementedError
+
+    def count(self, text: str, specials: re.Pattern | None = None) -> Counter:
+        """Pre-token counts of one piece of text of any size; special tokens are left out."""
+        raise NotImplementedError
+
+    def count_texts(self, texts: Iterable[str], specials: re.Pattern | None = None) -> Counter:
+        """Pre-token counts over many strings, each counted on its own."""
+        total: Counter = Counter()
+        for text in texts:
+            total.update(self.count(text, specials))
+        return total
+
+    def chunks(self, text: str) -> list[str]:
+        """``text`` cut into the units whose ids the encoder caches."""
+        raise NotImplementedError
+
+    def pieces(self, chunk: str) -> list[str]:
+        """The pre-tokens of one unit from :meth:`chunks`, in the model's alphabet."""
+        raise NotImplementedError
+
+    def decode(self, tokens: list[str], specials: frozenset[str] | set[str]) -> str:
+        """Text from token strings (``specials`` are written as they are)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
 
 
-def _odd_bmp_class() -> str:
-    """A character class of the BMP characters on which Python's ``re`` and Rust disagree."""
-    odd = []
-    py_word, py_space = re.compile(r"\w"), re.compile(r"\s")
-    for cp in range(0x10000):
-        ch = chr(cp)
-        if 0xD800 <= cp <= 0xDFFF:
-            continue
-        if bool(py_word.match(ch)) != _rust_word(ch) or bool(py_space.match(ch)) != (ch in _RUST_SPACE):
-            odd.append(cp)
-    ranges, start, prev = [], None, None
-    for cp in odd:
-        if start is None:
-            start = prev = cp
-        elif cp == prev + 1:
-            prev = cp
-        else:
-            ranges.append((start, prev))
-            start = prev = cp
-    if start is not None:
-        ranges.append((start, prev))
-    parts = "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
-    # Characters beyond the BMP are rare; any of them sends the line to the exact slow path.
-    return f"[{parts}\U00010000-\U0010ffff]"
+class Whitespace(Pretokenizer):
+    """Word and punctuation runs; counting takes a shortcut with the same result.
+
+    No pre-token crosses a space, so the space-separated chunks are counted with
+    ``str.split`` and a ``Counter`` (both in C) and only the *unique* chunks are split further.
+    """
+
+    name = "whitespace"
+
+    def split(self, text: str) -> list[str]:
+        return whitespace_split(text)
+
+    def count(self, text: str, specials: re.Pattern | None = None) -> Counter:
+        if specials is not None and specials.search(text):
+            text = specials.sub(" ", text)  # a special token separates pre-tokens like a space
+        out: Counter = Counter()
+        if PY_ONLY_SPACE.search(text):
+            lines = text.split("\n")
+            for line in lines:
+                if PY_ONLY_SPACE.search(line):
+                    out.update(whitespace_split(line))
+            text = "\n".join(line for line in lines if not PY_ONLY_SPACE.search(line))
+        findall = FAST_WS.findall
+        for chunk, c in Counter(text.split()).items():
+            if chunk.isascii():
+                # ASCII has no character on which Python and Rust disagree (U+001C..U+001F were
+                # handled above), and letters/digits alone are one pre-token.
+                if chunk.isalnum():
+                    out[chunk] += c
+                    continue
+                pieces = findall(chunk)
+            else:
+                pieces = whitespace_split(chunk)
+            for piece in pieces:
+                out[piece] += c
+        return out
+
+    def count_texts(self, texts: Iterable[str], specials: re.Pattern | None = None) -> Counter:
+        # A newline separates like any space, so strings are joined into large pieces and
+        # counted by the fast path a few megabytes at a time.
+        total: Counter = Counter()
+        for piece in join_lines(texts, JOIN_CHARS):
+            total.update(self.count(piece, specials))
+        return total
+
+    def chunks(self, text: str) -> list[str]:
+        # str.split() is exact unless the text holds a character it splits at and Whitespace does not
+        return whitespace_split(text) if PY_ONLY_SPACE.search(text) else text.split()
+
+    def pieces(self, chunk: str) -> list[str]:
+        return whitespace_split(chunk)
+
+    def decode(self, tokens: list[str], specials: frozenset[str] | set[str]) -> str:
+        # spaces were not kept: tokens are joined by one space, as tokenizers does without a decoder
+        return " ".join(tokens)
 
 
-_ODD = re.compile(_odd_bmp_class())
+class ByteLevel(Pretokenizer):
+    """GPT-2 pieces as byte characters; lossless."""
+
+    name = "bytelevel"
+    alphabet = BYTE_ALPHABET
+
+    def split(self, text: str) -> list[str]:
+        return bytelevel_split(text)
+
+    def count(self, text: str, specials: re.Pattern | None = None) -> Counter:
+        if specials is not None and specials.search(text):
+            # cut the special tokens out: a space in their place would be a pre-token of its own
+            total: Counter = Counter()
+            for piece in specials.split(text):
+                total.update(self.count(piece))
+            return total
+        out: Counter = Counter()
+        for piece, c in Counter(GPT2_SPLIT.findall(text)).items():
+            out[to_byte_chars(piece)] += c
+        return out
+
+    # count_texts: each string on its own, since joining strings would add pre-tokens
+
+    def chunks(self, text: str) -> list[str]:
+        return GPT2_SPLIT.findall(text)
+
+    def pieces(self, chunk: str) -> list[str]:
+        return [to_byte_chars(chunk)]
+
+    def decode(self, tokens: list[str], specials: frozenset[str] | set[str]) -> str:
+        out, run = [], []
+        for t in tokens:
+            if t in specials:
+                out.append(from_byte_chars("".join(run)))
+                out.append(t)
+                run = []
+            else:
+                run.append(t)
+        out.append(from_byte_chars("".join(run)))
+        return "".join(out)
 
 
-def _exact_whitespace_split(text: str) -> list[str]:
-    """The Rust split, one character at a time (used only for lines with odd characters)."""
-    out: list[str] = []
-    cur: list[str] = []
-    cur_word = False
-    for ch in text:
-        if ch in _RUST_SPACE:
-            if cur:
-                out.append("".join(cur))
-                cur = []
-            continue
-        w = _rust_word(ch)
-        if cur and w != cur_word:
-            out.append("".join(cur))
-            cur = []
-        cur.append(ch)
-        cur_word = w
-    if cur:
-        out.append("".join(cur))
-    return out
+_BY_NAME: dict[str, Pretokenizer] = {p.name: p for p in (Whitespace(), ByteLevel())}
+#: the names of the pre-tokenizers, the default first
+PRETOKENIZERS: tuple[str, ...] = tuple(_BY_NAME)
 
 
-def whitespace_split(text: str) -> list[str]:
-    """Split like ``tokenizers``' ``Whitespace``: ``"Hi, you!"`` -> ``["Hi", ",", "you", "!"]``."""
-    if _ODD.search(text) is None:
-        return _FAST_WS.findall(text)
-    out: list[str] = []
-    for line in text.split("\n"):
-        out.extend(_FAST_WS.findall(line) if _ODD.search(line) is None else _exact_whitespace_split(line))
-    return out
-
-
-def _bytes_to_unicode() -> dict[int, str]:
-    """GPT-2's table: printable Latin-1 bytes stand for themselves, the other bytes are
-    given the characters from U+0100 upwards, in byte order."""
-    printable = set(range(0x21, 0x7F)) | set(range(0xA1, 0xAD)) | set(range(0xAE, 0x100))
-    table, shift = {}, 0
-    for b in range(256):
-        if b in printable:
-            table[b] = chr(b)
-        else:
-            table[b] = chr(0x100 + shift)
-            shift += 1
-    return table
-
-
-BYTE_TO_CHAR: dict[int, str] = _bytes_to_unicode()
-CHAR_TO_BYTE: dict[str, int] = {c: b for b, c in BYTE_TO_CHAR.items()}
-#: the 256 byte characters in byte order: the byte-level alphabet
-BYTE_ALPHABET: tuple[str, ...] = tuple(BYTE_TO_CHAR[b] for b in range(256))
-# str.translate table from a latin-1 decoded byte string to the printable byte characters.
-_LATIN1_TO_BYTECHARS = {b: c for b, c in BYTE_TO_CHAR.items()}
-_BYTECHARS_TO_LATIN1 = {ord(c): b for b, c in BYTE_TO_CHAR.items()}
-
-# GPT-2 split: contractions, letters, digits, other symbols (each with one optional
-# leading space), and spaces.  Every character matches one branch, so nothing is lost.
-_GPT2 = re.compile(r"""'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+""")
-
-
-def bytelevel_split(text: str) -> list[str]:
-    """GPT-2 pieces of ``text`` written as byte characters: ``"Hi you"`` -> ``["Hi", "Ġyou"]``."""
-    return [to_byte_chars(piece) for piece in _GPT2.findall(text)]
-
-
-def to_byte_chars(piece: str) -> str:
-    """UTF-8 bytes of ``piece`` as GPT-2 byte characters."""
-    return piece.encode("utf-8").decode("latin-1").translate(_LATIN1_TO_BYTECHARS)
-
-
-def from_byte_chars(text: str, errors: str = "replace") -> str:
-    """Inverse of :func:`to_byte_chars` (characters outside the table are kept as they are)."""
+def get_pretokenizer(name: str) -> Pretokenizer:
+    """The pre-tokenizer called ``name`` (``ValueError`` for an unknown one)."""
     try:
-        raw = text.translate(_BYTECHARS_TO_LATIN1).encode("latin-1")
-    except UnicodeEncodeError:  # a character outside the table: keep its own UTF-8 bytes
-        raw = b"".join(bytes([CHAR_TO_BYTE[c]]) if c in CHAR_TO_BYTE else c.encode("utf-8") for c in text)
-    return raw.decode("utf-8", errors=errors)
+        return _BY_NAME[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"pretokenizer must be one of {', '.join(PRETOKENIZERS)}, got {name!r}") from None
 
 
-def get_pretokenizer(name: str) -> Callable[[str], list[str]]:
-    """The split function for a pre-tokenizer name (``ValueError`` for an unknown one)."""
-    if name == "whitespace":
-        return whitespace_split
-    if name == "bytelevel":
-        return bytelevel_split
-    raise ValueError(f"unknown pretokenizer {name!r}; choose from {', '.join(PRETOKENIZERS)}")
+def join_lines(texts: Iterable[str], size: int) -> Iterator[str]:
+    """Strings joined by newlines into pieces of about ``size`` characters."""
+    buf: list[str] = []
+    n = 0
+    for t in texts:
+        buf.append(t)
+        n += len(t) + 1
+        if n >= size:
+            yield "\n".join(buf)
+            buf, n = [], 0
+    if buf:
+        yield "\n".join(buf)
