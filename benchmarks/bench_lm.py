@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import tempfile
 import time
@@ -65,7 +64,7 @@ def bench_init_vectors(args, sink):
         tmp = Path(tmp)
         train = _subset(d / "ptb.train.txt", args.train_lines, tmp / "train.txt")
         valid = _subset(d / "ptb.valid.txt", args.valid_lines, tmp / "valid.txt")
-        docs = [l.split() for l in train.read_text(encoding="utf-8").splitlines()]
+        docs = [line.split() for line in train.read_text(encoding="utf-8").splitlines()]
         t0 = time.perf_counter()
         kv = train_word2vec(docs, Word2VecConfig(dim=args.dim, min_count=1, epochs=args.w2v_epochs, device="cpu"),
                             progress=False)
@@ -79,7 +78,8 @@ def bench_init_vectors(args, sink):
             curves[name] = [round(h["valid_ppl"], 2) for h in hist]
             curves[name + "_seconds"] = round(time.perf_counter() - t0, 1)
         emit({"bench": "init_vectors_ptb_subset", "train_lines": args.train_lines, "valid_lines": args.valid_lines,
-              "dim": args.dim, "word2vec": "embeddings.word2vec (torch), skip-gram", "word2vec_seconds": round(w2v_s, 1),
+              "dim": args.dim, "word2vec": "embeddings.word2vec (torch), skip-gram",
+              "word2vec_seconds": round(w2v_s, 1),
               "valid_ppl_by_epoch": curves}, sink)
 
 
@@ -117,37 +117,51 @@ def bench_shakespeare(args, sink):
 
 
 def bench_throughput(args, sink):
-    """Tokens/s of our training step against a plain fp32 nn.LSTM loop, same sizes, same run."""
+    """Tokens/s of our training step (``embeddings.lm.train.train_step``: clipping, mixed precision
+    on CUDA) against a plain fp32 ``nn.LSTM`` loop without either, same sizes, same run."""
     from embeddings.lm.model import RNNLM
+    from embeddings.lm.train import train_step
 
     dev = torch.device(args.device)
     V, H, B, T, steps = 10000, args.hidden, 20, 35, args.steps
     x = torch.randint(0, V, (T, B), device=dev)
     y = torch.randint(0, V, (T, B), device=dev)
+    config = LMConfig(hidden=H, emb_dim=H, layers=2, lr=1.0)  # the defaults otherwise: SGD, norm clip 0.25
 
-    def run(amp: bool) -> float:
-        torch.manual_seed(0)
-        m = RNNLM(V, H, H, 2).to(dev)
-        opt = torch.optim.SGD(m.parameters(), lr=1.0)
-        scaler = torch.amp.GradScaler("cuda", enabled=amp)
+    def timed(step) -> float:
         for i in range(steps + 3):
-            if i == 3:
+            if i == 3:  # three warm-up steps
                 if dev.type == "cuda":
                     torch.cuda.synchronize()
                 t0 = time.perf_counter()
-            with torch.autocast(dev.type, dtype=torch.float16, enabled=amp):
-                logits, _ = m(x)
-            loss = torch.nn.functional.cross_entropy(logits.float().view(-1, V), y.view(-1))
-            opt.zero_grad()
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
+            step()
         if dev.type == "cuda":
             torch.cuda.synchronize()
         return steps * B * T / (time.perf_counter() - t0)
 
-    plain = run(False)
-    ours = run(dev.type == "cuda")
+    torch.manual_seed(0)
+    plain_model = torch.nn.ModuleDict({"emb": torch.nn.Embedding(V, H), "rnn": torch.nn.LSTM(H, H, 2),
+                                       "out": torch.nn.Linear(H, V)}).to(dev)
+    plain_opt = torch.optim.SGD(plain_model.parameters(), lr=1.0)
+
+    def plain_step():
+        out, _ = plain_model["rnn"](plain_model["emb"](x))
+        loss = torch.nn.functional.cross_entropy(plain_model["out"](out).view(-1, V), y.view(-1))
+        plain_opt.zero_grad()
+        loss.backward()
+        plain_opt.step()
+
+    torch.manual_seed(0)
+    model = RNNLM.from_config(config, V).to(dev).train()
+    opt = torch.optim.SGD(model.parameters(), lr=config.learning_rate)
+    scaler = torch.amp.GradScaler("cuda", enabled=config.amp and dev.type == "cuda")
+    carried = {"state": None}
+
+    def our_step():
+        _, _, carried["state"] = train_step(model, opt, scaler, x, y, carried["state"], config, ignore=-100)
+
+    plain = timed(plain_step)
+    ours = timed(our_step)
     emit({"bench": "throughput", "device": str(dev), "hidden": H, "plain_fp32_tok_s": round(plain),
           "ours_tok_s": round(ours), "ratio": round(ours / plain, 2)}, sink)
 

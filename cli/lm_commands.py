@@ -6,7 +6,9 @@ import json
 import logging
 import os
 
-from .common import CLIError, add_config_args, add_subparser, config_from_args
+from embeddings.lm.config import LMConfig
+
+from .common import add_config_args, add_subparser, config_from_args
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +21,7 @@ def _threads(args) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from embeddings.lm import LMConfig, train_lm
+    from embeddings.lm import train_lm
 
     _threads(args)
     config = config_from_args(LMConfig, args)
@@ -38,8 +40,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from embeddings.device import resolve_device
     from embeddings.lm import load_lm
-    from embeddings.lm.train import read_lines, resolve_device
+    from embeddings.lm.data import read_lines
 
     _threads(args)
     dev = resolve_device(args.device)
@@ -83,7 +86,7 @@ def register(sub) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_config_args(p, __import__("embeddings.lm.train", fromlist=["LMConfig"]).LMConfig)
+    add_config_args(p, LMConfig)
     p.set_defaults(func=cmd_train)
 
     p = add_subparser(lm_sub, "eval", "cross-entropy, perplexity and bits per character of a text",

@@ -80,7 +80,7 @@ def test_forget_bias_sets_only_the_forget_gate_in_every_layer(reference):
 
 
 def test_forget_bias_belongs_to_the_lstm_only():
-    from embeddings.lm.train import LMConfig
+    from embeddings.lm.config import LMConfig
 
     with pytest.raises(ValueError, match="forget_bias applies to arch lstm only"):
         LMConfig(arch="gru", forget_bias=1.0)

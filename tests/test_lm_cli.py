@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from cli.embeddings import main
 from corpora import corpus_path
@@ -31,7 +32,7 @@ def test_train_eval_generate_a_char_model(tmp_path, names_file, capsys):
     assert report["tokens"] > 0 and report["perplexity"] == pytest.approx(np.exp(report["cross_entropy"]))
     assert main(["lm", "generate", str(out), "--prefix", "Ba", "--num", "3", "--seed", "1", "--top-p", "0.9"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 3 and all(l.startswith("Ba") for l in lines)
+    assert len(lines) == 3 and all(line.startswith("Ba") for line in lines)
 
 
 def test_ngram_baseline_and_bits_per_char_compare_levels(tmp_path, capsys):
@@ -81,7 +82,6 @@ def test_word_level_through_the_pipeline(tmp_path):
     (["lm", "generate", "LM", "--prefix", "Q"], "never saw: 'Q'"),
     (["lm", "train", "EMPTY", "--level", "char", "-o", "OUT"], "corpus is empty"),
     (["lm", "train", "NAMES", "--level", "bpe", "-o", "OUT"], "level bpe needs a BPE model directory"),
-    (["lm", "train", "NAMES", "--level", "char", "--device", "cuda", "-o", "OUT"], "cuda"),
     (["lm", "eval", "NOPE", "NAMES"], "no such LM directory"),
     (["lm", "generate", "LM", "--temperature", "-1"], "temperature must be >= 0"),
 ])
@@ -95,13 +95,27 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, names_file, capsys, argv, me
     capsys.readouterr()
     rc = main([subst.get(a, a) for a in argv])
     err = capsys.readouterr().err.strip()
-    if message == "cuda":
-        import torch
-
-        if torch.cuda.is_available():
-            return
-        message = "CUDA is not available"
     assert rc == 2 and len(err.splitlines()) == 1 and message in err
+
+
+def test_cuda_without_cuda_is_one_line_and_exit_2(tmp_path, names_file, capsys, monkeypatch):
+    # whatever this machine has: torch is told there is no CUDA
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    rc = main(["lm", "train", str(names_file), "--level", "char", "--device", "cuda", "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1 and "CUDA is not available" in err
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_train_and_eval_on_cuda(tmp_path, names_file, capsys):
+    out = tmp_path / "lm"
+    gpu = [a if a != "cpu" else "cuda" for a in SMALL]
+    assert main(["lm", "train", str(names_file), "--level", "char", "--mode", "lines", "--epochs", "1",
+                 *gpu, "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["lm", "eval", str(out), str(names_file), "--device", "cuda", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["tokens"] > 0
 
 
 def test_help_shows_an_example(capsys):

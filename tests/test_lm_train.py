@@ -1,13 +1,16 @@
 """Training, evaluation and the LM directory: sanity checks, resume, init vectors, errors."""
 import json
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
 
 from embeddings.lm import LMConfig, load_lm, train_lm
-from embeddings.lm.io import read_config
+from embeddings.lm.lmdir import read_config
+from embeddings.lm.model import RNNLM
 
 TINY = "the cat sat on the mat\nthe dog sat on the log\n"
 
@@ -116,16 +119,42 @@ def test_config_fields_are_validated_by_name():
         LMConfig(tie_weights=True, emb_dim=100, hidden=200)
     with pytest.raises(ValueError, match="bptt must be a positive integer, got 0"):
         LMConfig(bptt=0)
+    with pytest.raises(ValueError, match=r"dropout must be in \[0.0, 1.0\), got 1.5"):
+        LMConfig(dropout=1.5)
+    with pytest.raises(ValueError, match="lr must be > 0, got 0"):
+        LMConfig(lr=0)
+    with pytest.raises(ValueError, match="patience must be >= 0, got -1"):
+        LMConfig(patience=-1)
+    with pytest.raises(ValueError, match="max_vocab must be a positive integer, got 0"):
+        LMConfig(max_vocab=0)
 
 
-def test_cuda_request_without_cuda_is_a_clear_error():
-    from embeddings.lm.train import resolve_device
+def test_the_config_comes_without_torch():
+    code = "import sys, embeddings.lm.config, embeddings.lm; embeddings.lm.LMConfig(); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
 
-    if torch.cuda.is_available():
-        assert resolve_device("cuda").type == "cuda"
-    else:
-        with pytest.raises(ValueError, match="CUDA is not available"):
-            resolve_device("cuda")
+
+def test_cuda_request_without_cuda_is_a_clear_error(tmp_path, monkeypatch):
+    # whatever this machine has: torch is told there is no CUDA
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    corpus = _write(tmp_path / "c.txt", TINY)
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        train_lm(corpus, LMConfig(level="char"), tmp_path / "lm", progress=False, device="cuda")
+    assert not (tmp_path / "lm").exists()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_training_on_cuda_uses_mixed_precision_and_loads_on_the_cpu(tmp_path):
+    corpus = _write(tmp_path / "c.txt", TINY * 5)
+    cfg = LMConfig(level="char", epochs=2, hidden=16, emb_dim=16, layers=1, batch_size=4, bptt=10,
+                   optimizer="adam", lr=0.01, patience=0)
+    hist = train_lm(corpus, cfg, tmp_path / "lm", progress=False, device="cuda")
+    assert hist[-1]["train_loss"] < hist[0]["train_loss"]
+    lm = load_lm(tmp_path / "lm", device="cpu")
+    assert next(lm.model.parameters()).device.type == "cpu"
+    assert lm.evaluate(TINY.splitlines()).perplexity < len(lm.tokenizer)
 
 
 def test_kneser_ney_arch_writes_a_loadable_directory(tmp_path):
@@ -151,3 +180,77 @@ def test_other_cells_and_options_train_and_reload(tmp_path, arch, extra):
     if extra.get("tie_weights"):
         assert lm.model.decoder.weight is lm.model.embedding.weight
     assert lm.evaluate(TINY.splitlines()).perplexity < len(lm.tokenizer)
+
+
+def test_forget_bias_survives_training_saving_and_loading(tmp_path):
+    corpus = _write(tmp_path / "c.txt", TINY * 3)
+    # a learning rate too small to move the biases: the trained model still shows its start
+    cfg = LMConfig(level="char", arch="lstm", forget_bias=1.0, epochs=1, hidden=6, emb_dim=6, layers=2,
+                   batch_size=2, bptt=8, optimizer="sgd", lr=1e-9, dropout=0.0)
+    train_lm(corpus, cfg, tmp_path / "lm", progress=False, device="cpu")
+    lm = load_lm(tmp_path / "lm")
+    assert lm.config == cfg  # every field, forget_bias included, comes back from config.json
+    rnn = dict(lm.model.rnn.named_parameters())
+    for layer in (0, 1):
+        total = rnn[f"bias_ih_l{layer}"] + rnn[f"bias_hh_l{layer}"]
+        torch.testing.assert_close(total[6:12], torch.ones(6), atol=1e-6, rtol=0)  # gates i, f, g, o
+    # the loaded weights are the trained ones (the checkpoint of the one epoch), and so are the outputs
+    trained = torch.load(tmp_path / "lm" / "checkpoint.pt", weights_only=True)["model"]
+    loaded = lm.model.state_dict()
+    assert trained.keys() == loaded.keys()
+    assert all(torch.equal(trained[k], loaded[k]) for k in trained)
+    again = RNNLM.from_config(cfg, len(lm.tokenizer))
+    again.load_state_dict(trained)
+    again.eval()
+    x = torch.tensor(lm.tokenizer.encode("the cat")).unsqueeze(1)
+    assert torch.equal(lm.model(x)[0], again(x)[0])
+
+
+def test_from_config_builds_what_the_config_says():
+    cfg = LMConfig(arch="lstm", forget_bias=2.5, layers=3, hidden=5, emb_dim=5, dropout=0.3, tie_weights=True)
+    model = RNNLM.from_config(cfg, vocab_size=17)
+    assert (model.embedding.num_embeddings, model.embedding.embedding_dim, model.decoder.out_features) == (17, 5, 17)
+    assert model.rnn.num_layers == 3 and model.rnn.hidden_size == 5 and model.rnn.dropout == 0.3
+    assert model.decoder.weight is model.embedding.weight
+    for layer in range(3):
+        total = getattr(model.rnn, f"bias_ih_l{layer}") + getattr(model.rnn, f"bias_hh_l{layer}")
+        assert torch.equal(total[5:10], torch.full((5,), 2.5))
+    ref = RNNLM.from_config(LMConfig(arch="gru", reference_cells=True, layers=1), vocab_size=4)
+    assert ref.rnn.arch == "gru" and ref.rnn.num_layers == 1
+
+
+def test_history_is_kept_once_in_history_json(tmp_path):
+    corpus = _write(tmp_path / "c.txt", TINY * 5)
+    cfg = LMConfig(level="char", epochs=2, hidden=8, emb_dim=8, layers=1, batch_size=4, bptt=10)
+    hist = train_lm(corpus, cfg, tmp_path / "lm", progress=False, device="cpu")
+    assert json.loads((tmp_path / "lm" / "history.json").read_text()) == hist
+    ck = torch.load(tmp_path / "lm" / "checkpoint.pt", weights_only=True)
+    assert "history" not in ck and ck["epoch"] == 2
+
+
+def test_resume_after_a_crash_between_the_history_and_the_checkpoint(tmp_path):
+    """history.json is written before checkpoint.pt: a record the checkpoint lacks is trained again."""
+    corpus = _write(tmp_path / "c.txt", TINY * 5)
+    base = dict(level="char", hidden=8, emb_dim=8, layers=1, batch_size=4, bptt=10, patience=0, seed=5)
+    full = train_lm(corpus, LMConfig(epochs=3, **base), tmp_path / "full", progress=False, device="cpu")
+    lm = tmp_path / "lm"
+    train_lm(corpus, LMConfig(epochs=1, **base), lm, progress=False, device="cpu")
+    after_one = (lm / "checkpoint.pt").read_bytes()
+    train_lm(corpus, LMConfig(epochs=2, **base), lm, resume=True, progress=False, device="cpu")
+    # the crash: epoch 2's history record was written, its checkpoint never replaced epoch 1's
+    (lm / "checkpoint.pt").write_bytes(after_one)
+    assert [h["epoch"] for h in json.loads((lm / "history.json").read_text())] == [1, 2]
+    resumed = train_lm(corpus, LMConfig(epochs=3, **base), lm, resume=True, progress=False, device="cpu")
+    assert [h["epoch"] for h in resumed] == [1, 2, 3]
+    assert [h["train_loss"] for h in resumed] == pytest.approx([h["train_loss"] for h in full], rel=1e-6)
+    assert json.loads((lm / "history.json").read_text()) == resumed
+
+
+def test_resume_without_the_history_of_the_checkpoint_is_refused(tmp_path):
+    corpus = _write(tmp_path / "c.txt", TINY * 5)
+    cfg = LMConfig(level="char", epochs=2, hidden=8, emb_dim=8, layers=1, batch_size=4, bptt=10)
+    train_lm(corpus, cfg, tmp_path / "lm", progress=False, device="cpu")
+    (tmp_path / "lm" / "history.json").unlink()
+    with pytest.raises(ValueError, match=r"lacks records of the epochs 1-2 that checkpoint.pt has trained"):
+        train_lm(corpus, LMConfig(**{**cfg.to_dict(), "epochs": 3}), tmp_path / "lm", resume=True,
+                 progress=False, device="cpu")

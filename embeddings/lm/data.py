@@ -1,4 +1,4 @@
-"""Token streams and batches for the recurrent language model.
+"""Text lines to token ids, and ids to the streams and batches the recurrent language model trains on.
 
 Two ways to cut text into training examples:
 
@@ -19,13 +19,18 @@ Two ways to cut text into training examples:
 """
 from __future__ import annotations
 
-import math
-from typing import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 
-MODES = ("stream", "lines")
+from textprep.corpus import iter_lines
+
+
+def read_lines(path: str | Path) -> list[str]:
+    """The lines of a text file (``-``: standard input) without their line endings."""
+    return [line.rstrip("\r\n") for line in iter_lines(path)]
 
 
 def encode_lines(tokenizer, lines: Iterable[str]) -> list[list[int]]:
@@ -68,10 +73,6 @@ def bptt_windows(data: torch.Tensor, bptt: int) -> Iterator[tuple[torch.Tensor, 
         yield data[i:i + n], data[i + 1:i + 1 + n]
 
 
-def n_windows(data: torch.Tensor, bptt: int) -> int:
-    return math.ceil((data.size(0) - 1) / bptt)
-
-
 def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int) -> torch.Tensor:
     """Right-pad id lists into a ``(time, batch)`` tensor."""
     width = max(len(s) for s in seqs)
@@ -109,8 +110,3 @@ def line_batches(encoded: Sequence[Sequence[int]], batch_size: int, bos_id: int,
         batches = [batches[k] for k in perm]
     return batches
 
-
-def count_targets(encoded: Sequence[Sequence[int]], mode: str) -> int:
-    """How many tokens are predicted when evaluating ``encoded`` in ``mode``."""
-    total = sum(len(s) + 1 for s in encoded)
-    return total - 1 if mode == "stream" else total

@@ -12,8 +12,7 @@ import torch
 from torch import nn
 
 from .cells import ReferenceRNN
-
-ARCHS = ("lstm", "gru", "rnn")
+from .config import ARCHS, LMConfig
 
 
 class RNNLM(nn.Module):
@@ -46,6 +45,13 @@ class RNNLM(nn.Module):
         if tie_weights:
             self.decoder.weight = self.embedding.weight
 
+    @classmethod
+    def from_config(cls, config: LMConfig, vocab_size: int) -> RNNLM:
+        """The network ``config`` describes, over ``vocab_size`` tokens (training and loading both build it so)."""
+        return cls(vocab_size, emb_dim=config.emb_dim, hidden=config.hidden, layers=config.layers, arch=config.arch,
+                   dropout=config.dropout, tie_weights=config.tie_weights, reference_cells=config.reference_cells,
+                   forget_bias=config.forget_bias)
+
     def set_forget_bias(self, value: float) -> None:
         """Make the forget gate's total bias ``value`` in every layer (gate order i, f, g, o)."""
         if self.arch != "lstm":
@@ -66,10 +72,6 @@ class RNNLM(nn.Module):
         with torch.no_grad():
             w.copy_(torch.as_tensor(matrix, dtype=w.dtype))
         w.requires_grad_(not freeze)
-
-    def init_state(self, batch: int, device=None):
-        z = torch.zeros(self.layers, batch, self.hidden, device=device)
-        return (z, z.clone()) if self.arch == "lstm" else z
 
     def forward(self, x: torch.Tensor, state=None):
         emb = self.drop(self.embedding(x))

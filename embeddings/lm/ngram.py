@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from textprep.fileio import read_json, write_json
 
@@ -33,7 +33,7 @@ class KneserNey:
         self._finish()
 
     # -- fitting -----------------------------------------------------------------------
-    def fit(self, sequences: Sequence[Sequence[int]]) -> "KneserNey":
+    def fit(self, sequences: Sequence[Sequence[int]]) -> KneserNey:
         """Count n-grams in id sequences; every position after the first is a prediction."""
         N = self.order
         raw: list[Counter] = [Counter() for _ in range(N + 1)]
@@ -109,7 +109,7 @@ class KneserNey:
                           "counts": [[[*g, c] for g, c in self.counts[k].items()] for k in range(1, self.order + 1)]})
 
     @classmethod
-    def load(cls, path: str | Path) -> "KneserNey":
+    def load(cls, path: str | Path) -> KneserNey:
         d = read_json(path, "n-gram model")
         if not isinstance(d, dict) or d.get("format") != NGRAM_FORMAT:
             raise ValueError(f"{path}: not an n-gram model (expected format {NGRAM_FORMAT!r})")

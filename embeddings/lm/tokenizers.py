@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
+from textprep.bpe import BPETokenizer
+from textprep.pipeline import Pipeline, PipelineConfig
 from textprep.vocab import BOS, EOS, PAD, UNK, Vocabulary
 
-LEVELS = ("word", "bpe", "char")
-WORD_TOKENIZERS = ("pipeline", "whitespace")
+from .config import WORD_TOKENIZERS, LMConfig
 
 
 class VocabTokenizer:
@@ -38,15 +39,13 @@ class VocabTokenizer:
             return list(line)
         if self.word_tokenizer == "whitespace":
             return line.split()
-        if self._pipe is None:
-            from textprep.pipeline import Pipeline, PipelineConfig
-
+        if self._pipe is None:  # built on first use: the whitespace and char levels never need it
             self._pipe = Pipeline(PipelineConfig(lang=self.lang, punctuation=True))
         return self._pipe(line)
 
     @classmethod
     def fit(cls, level: str, lines: Iterable[str], min_count: int = 1, max_size: int | None = None,
-            word_tokenizer: str = "whitespace", lang: str = "ru") -> "VocabTokenizer":
+            word_tokenizer: str = "whitespace", lang: str = "ru") -> VocabTokenizer:
         tmp = cls(level, Vocabulary(), word_tokenizer, lang)
         counts: Counter[str] = Counter()
         for line in lines:
@@ -105,8 +104,6 @@ class BPELMTokenizer:
     """Subword tokens from a ``textprep bpe`` model; the model directory is copied into the LM directory."""
 
     def __init__(self, model_dir: str | Path):
-        from textprep.bpe import BPETokenizer
-
         self.model_dir = Path(model_dir)
         self.bpe = BPETokenizer.load(self.model_dir)
         self.level = "bpe"
@@ -144,6 +141,18 @@ class BPELMTokenizer:
         if target.resolve() != self.model_dir.resolve():
             shutil.copytree(self.model_dir, target, dirs_exist_ok=True)
         return {"level": "bpe", "file": "bpe"}
+
+
+def build_tokenizer(config: LMConfig, lines: Sequence[str], bpe_model: str | Path | None = None):
+    """The tokenizer a new model trains with: fitted to ``lines``, or the BPE model ``bpe_model``."""
+    if config.level == "bpe":
+        if bpe_model is None:
+            raise ValueError("level bpe needs a BPE model directory (--bpe-model DIR, from 'textprep bpe train')")
+        return BPELMTokenizer(bpe_model)
+    if bpe_model is not None:
+        raise ValueError(f"--bpe-model is only used with level bpe, not level {config.level!r}")
+    return VocabTokenizer.fit(config.level, lines, config.min_count, config.max_vocab, config.word_tokenizer,
+                              config.lang)
 
 
 def load_tokenizer(lm_dir: Path, meta: dict):

@@ -1,204 +1,291 @@
-"""Training the language model: configuration, the epoch loop, evaluation, checkpoints.
+"""Training the language model: the epoch loop, one optimiser step, the Kneser-Ney count.
 
 SGD with the classic recipe of PyTorch's word_language_model (lr 20, gradient norm clipped at
 0.25, learning rate divided by 4 whenever validation perplexity does not improve) is the default;
-Adam and a cosine schedule are options.  Each epoch ends with a validation pass, a checkpoint
-(model + optimizer, for ``resume``), the weights of the best epoch so far, ``history.json`` and
+Adam and a cosine schedule are options.  Each epoch ends with a validation pass, the weights of
+the best epoch so far, ``history.json``, a checkpoint (model + optimizer, for ``resume``) and
 ``loss.png``.  Under ``torchrun`` the same function runs DistributedDataParallel: each process
 trains on its own slice of the batch columns (or lines), gradients are averaged, and process 0
 writes the files.
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+import torch.distributed as dist
+from tqdm import tqdm
 
-from textprep.corpus import iter_lines
+from embeddings.device import resolve_device
+from embeddings.keyedvectors import KeyedVectors
+from textprep.fileio import atomic_path
 
-from .data import MODES, batchify, bptt_windows, encode_lines, line_batches, n_windows, stream_ids
-from .model import ARCHS, RNNLM, detach_state
-from .tokenizers import LEVELS, WORD_TOKENIZERS
+from .config import LMConfig
+from .data import batchify, bptt_windows, encode_lines, line_batches, read_lines, stream_ids
+from .evaluate import evaluate_ids, loss_sum, text_chars
+from .lmdir import WEIGHTS, load_checkpoint, read_config, save_checkpoint, save_weights, write_config, write_history
+from .model import RNNLM, detach_state
+from .ngram import KneserNey, sequences_for
+from .tokenizers import build_tokenizer, load_tokenizer
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class LMConfig:
-    level: str = field(default="word", metadata={"help": "tokens: word, bpe or char", "choices": LEVELS})
-    mode: str = field(default="stream", metadata={
-        "help": "stream: one token stream cut into BPTT windows; lines: each line one <bos>...<eos> sequence",
-        "choices": MODES})
-    word_tokenizer: str = field(default="pipeline", metadata={
-        "help": "word level: textprep pipeline, or whitespace for already tokenized text (PTB)",
-        "choices": WORD_TOKENIZERS})
-    lang: str = field(default="ru", metadata={"help": "language of the word-level pipeline"})
-    min_count: int = field(default=1, metadata={"help": "word/char level: drop rarer tokens to <unk>"})
-    max_vocab: int | None = field(default=None, metadata={"help": "word/char level: keep this many tokens at most"})
-    arch: str = field(default="lstm", metadata={"help": "lstm, gru, rnn, or ngram (Kneser-Ney)",
-                                                "choices": ARCHS + ("ngram",)})
-    order: int = field(default=3, metadata={"help": "n-gram order (--arch ngram)"})
-    layers: int = field(default=2, metadata={"help": "recurrent layers"})
-    hidden: int = field(default=200, metadata={"help": "hidden units per layer"})
-    emb_dim: int = field(default=200, metadata={"help": "embedding dimension"})
-    dropout: float = field(default=0.2, metadata={"help": "dropout on embeddings, between layers, before output"})
-    tie_weights: bool = field(default=False, metadata={"help": "share input and output embeddings"})
-    forget_bias: float | None = field(default=None, metadata={
-        "help": "LSTM: start the forget-gate bias at this value (Jozefowicz et al. 2015 use 1); default: torch's init"})
-    reference_cells: bool = field(default=False, metadata={"help": "use the cells written from the equations"})
-    freeze_vectors: bool = field(default=False, metadata={"help": "keep --init-vectors embeddings fixed"})
-    optimizer: str = field(default="sgd", metadata={"help": "sgd or adam", "choices": ("sgd", "adam")})
-    lr: float | None = field(default=None, metadata={"help": "learning rate (default 20 for sgd, 0.002 for adam)"})
-    clip: float = field(default=0.25, metadata={"help": "gradient clipping threshold (0: none)"})
-    clip_mode: str = field(default="norm", metadata={"help": "clip the gradient norm or each value",
-                                                     "choices": ("norm", "value")})
-    schedule: str = field(default="plateau", metadata={
-        "help": "plateau: divide lr by --lr-decay when validation does not improve; cosine; none",
-        "choices": ("plateau", "cosine", "none")})
-    lr_decay: float = field(default=4.0, metadata={"help": "plateau schedule divisor"})
-    epochs: int = field(default=6, metadata={"help": "training epochs"})
-    batch_size: int = field(default=20, metadata={"help": "batch columns (stream) or lines per batch"})
-    eval_batch_size: int = field(default=10, metadata={"help": "batch columns when evaluating a stream"})
-    bptt: int = field(default=35, metadata={"help": "tokens per truncated-BPTT window"})
-    patience: int = field(default=3, metadata={"help": "stop after this many epochs without validation gain (0: never)"})
-    valid_fraction: float = field(default=0.0, metadata={"help": "without --valid: hold out this last fraction of lines"})
-    max_minutes: float | None = field(default=None, metadata={"help": "stop training after this many minutes"})
-    max_steps: int | None = field(default=None, metadata={"help": "stop each epoch after this many steps"})
-    seed: int = field(default=0, metadata={"help": "random seed"})
-    amp: bool = field(default=True, metadata={"help": "mixed precision (float16) on CUDA"})
-
-    def __post_init__(self):
-        for name, choices in (("level", LEVELS), ("mode", MODES), ("word_tokenizer", WORD_TOKENIZERS),
-                              ("arch", ARCHS + ("ngram",)), ("optimizer", ("sgd", "adam")),
-                              ("clip_mode", ("norm", "value")), ("schedule", ("plateau", "cosine", "none"))):
-            if getattr(self, name) not in choices:
-                raise ValueError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
-        for name in ("layers", "hidden", "emb_dim", "epochs", "batch_size", "eval_batch_size", "bptt",
-                     "min_count", "order"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        if self.lr is not None and not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr!r}")
-        if self.clip < 0:
-            raise ValueError(f"clip must be >= 0, got {self.clip!r}")
-        if self.lr_decay < 1:
-            raise ValueError(f"lr_decay must be >= 1, got {self.lr_decay!r}")
-        if not 0.0 <= self.valid_fraction < 1.0:
-            raise ValueError(f"valid_fraction must be in [0, 1), got {self.valid_fraction!r}")
-        if self.patience < 0:
-            raise ValueError(f"patience must be >= 0, got {self.patience!r}")
-        if self.tie_weights and self.emb_dim != self.hidden:
-            raise ValueError(f"tie_weights needs emb_dim == hidden, got emb_dim={self.emb_dim}, hidden={self.hidden}")
-        if self.forget_bias is not None and self.arch != "lstm":
-            raise ValueError(f"forget_bias applies to arch lstm only, not {self.arch!r}")
-        if self.max_vocab is not None and self.max_vocab < 1:
-            raise ValueError(f"max_vocab must be >= 1, got {self.max_vocab!r}")
-
-    @property
-    def learning_rate(self) -> float:
-        return self.lr if self.lr is not None else (20.0 if self.optimizer == "sgd" else 0.002)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-
-# -- helpers ----------------------------------------------------------------------------------
-def resolve_device(device: str) -> torch.device:
-    """``auto`` picks CUDA when present; asking for CUDA without it is a clear error."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} requested but CUDA is not available on this machine (use --device cpu)")
-    try:
-        return torch.device(device)
-    except RuntimeError:
-        raise ValueError(f"device: unknown device {device!r} (use auto, cpu or cuda[:N])") from None
-
-
-def text_chars(lines: Sequence[str]) -> int:
-    """Characters of a text, counting one newline per non-empty line (the unit of bits per character)."""
-    return sum(len(l) + 1 for l in lines if l.strip())
-
-
-def read_lines(path) -> list[str]:
-    return [l.rstrip("\r\n") for l in iter_lines(path)]
-
-
-def loss_sum(logits: torch.Tensor, target: torch.Tensor, ignore: int) -> torch.Tensor:
-    return F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), target.reshape(-1),
-                           ignore_index=ignore, reduction="sum")
-
-
-@torch.no_grad()
-def evaluate_ids(model: RNNLM, encoded, config: LMConfig, tokenizer, device="cpu") -> tuple[float, int]:
-    """Total negative log-likelihood (nats) and the number of predicted tokens."""
-    model.eval()
-    device = torch.device(device)
-    nll, n = 0.0, 0
-    if config.mode == "stream":
-        stream = stream_ids(encoded, tokenizer.eos_id)
-        # short texts get fewer columns: every column starts without context
-        bs = max(1, min(config.eval_batch_size, len(stream) // (10 * config.bptt)))
-        data = batchify(stream, bs).to(device)
-        state = None
-        for x, y in bptt_windows(data, config.bptt):
-            logits, state = model(x, state)
-            nll += float(loss_sum(logits, y, -100))
-            n += y.numel()
-    else:
-        for x, y in line_batches(encoded, config.batch_size, tokenizer.bos_id, tokenizer.eos_id, tokenizer.pad_id):
-            logits, _ = model(x.to(device))
-            y = y.to(device)
-            nll += float(loss_sum(logits, y, tokenizer.pad_id))
-            n += int((y != tokenizer.pad_id).sum())
-    return nll, n
-
-
-def build_tokenizer(config: LMConfig, lines: Sequence[str], bpe_model=None):
-    from .tokenizers import BPELMTokenizer, VocabTokenizer
-
-    if config.level == "bpe":
-        if bpe_model is None:
-            raise ValueError("level bpe needs a BPE model directory (--bpe-model DIR, from 'textprep bpe train')")
-        return BPELMTokenizer(bpe_model)
-    if bpe_model is not None:
-        raise ValueError(f"--bpe-model is only used with level bpe, not level {config.level!r}")
-    return VocabTokenizer.fit(config.level, lines, config.min_count, config.max_vocab, config.word_tokenizer,
-                              config.lang)
-
-
-def vectors_matrix(path, tokenizer, emb_dim: int, seed: int) -> np.ndarray:
-    """The embedding start from a word2vec file, rows aligned to the LM vocabulary."""
-    from embeddings.keyedvectors import KeyedVectors
-
-    kv = KeyedVectors.load_word2vec_format(path)
-    if kv.vector_size != emb_dim:
-        raise ValueError(f"{path}: vectors have dimension {kv.vector_size} but emb_dim is {emb_dim} "
-                         f"(pass --emb-dim {kv.vector_size})")
-    matrix, missing = kv.embedding_matrix(tokenizer.tokens, seed=seed)
-    log.info("init vectors: %d of %d vocabulary tokens found in %s, %d get random rows",
-             len(tokenizer) - len(missing), len(tokenizer), path, len(missing))
-    return matrix, missing
-
-
-# -- the training run -----------------------------------------------------------------------
 def train_lm(corpus, config: LMConfig, out_dir, valid=None, bpe_model=None, init_vectors=None,
              resume: bool = False, device: str = "auto", progress: bool = True) -> list[dict]:
     """Train on the text file ``corpus`` (one line per document) and write the LM directory ``out_dir``.
 
     Returns the history: one dict per epoch (losses in nats per token, perplexities, lr, tokens/s).
     """
-    from . import runner
+    out_dir = Path(out_dir)
+    dev = resolve_device(device)
+    rank, world = _dist_setup(dev)
+    main = rank == 0
+    lines = read_lines(corpus)
+    if not any(line.strip() for line in lines):
+        raise ValueError(f"{corpus}: the corpus is empty (no non-blank lines)")
+    train_lines, valid_lines = _split_data(config, lines, valid)
+    if resume and (out_dir / "config.json").exists():
+        meta = read_config(out_dir)
+        if meta["config"] != config.to_dict():
+            changed = sorted(k for k, v in config.to_dict().items() if meta["config"].get(k) != v)
+            log.warning("resuming with changed settings: %s", ", ".join(changed))
+        tokenizer = load_tokenizer(out_dir, meta["tokenizer"])
+    else:
+        tokenizer = build_tokenizer(config, train_lines, bpe_model)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    extra = {"train_file": str(corpus), "valid_file": str(valid) if valid else None}
+    encoded = encode_lines(tokenizer, train_lines)
+    valid_enc = encode_lines(tokenizer, valid_lines) if valid_lines else None
+    if valid_lines is not None and not valid_enc:
+        raise ValueError(f"{valid or corpus}: the validation text is empty")
 
-    return runner.run(corpus, config, Path(out_dir), valid, bpe_model, init_vectors, resume, device, progress)
+    if config.arch == "ngram":
+        return _train_ngram(config, tokenizer, encoded, valid_enc, valid_lines, out_dir, extra, main)
+
+    torch.manual_seed(config.seed)
+    np.random.seed(config.seed)
+    model = RNNLM.from_config(config, len(tokenizer))
+    if init_vectors is not None:
+        extra["init_vectors"] = _init_vectors(model, init_vectors, tokenizer, config)
+    elif config.freeze_vectors:
+        raise ValueError("freeze_vectors needs --init-vectors (nothing to freeze)")
+    model.to(dev)
+    params = [p for p in model.parameters() if p.requires_grad]
+    lr = config.learning_rate
+    opt = (torch.optim.SGD(params, lr=lr) if config.optimizer == "sgd" else torch.optim.Adam(params, lr=lr))
+    history: list[dict] = []
+    steps_log: list[tuple[float, float]] = []
+    best, bad, start_epoch = math.inf, 0, 1
+    ck = load_checkpoint(out_dir, dev) if resume else None
+    if ck is not None:
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        history, best, bad = ck["history"], float(ck["best"]), int(ck["bad"])
+        lr = float(ck["lr"])  # a plateau decay made before the interruption stays
+        start_epoch = int(ck["epoch"]) + 1
+        log.info("resuming after epoch %d (best validation perplexity %.2f)", start_epoch - 1, math.exp(min(best, 700)))
+    if main:
+        write_config(out_dir, config, tokenizer.save(out_dir), extra)
+    net = model
+    if world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
+    scaler = torch.amp.GradScaler("cuda", enabled=config.amp and dev.type == "cuda")
+    ignore = tokenizer.pad_id if config.mode == "lines" else -100
+    t_start = time.perf_counter()
+    stop_time = t_start + 60 * config.max_minutes if config.max_minutes else None
+    out_of_time = False
+    last_plot = t_start
+
+    for epoch in range(start_epoch, config.epochs + 1):
+        if config.schedule == "cosine":
+            lr = 0.5 * config.learning_rate * (1 + math.cos(math.pi * (epoch - 1) / config.epochs))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        # Dropout draws its masks from a seed of its own each epoch, so a run resumed from a
+        # checkpoint trains exactly as one that was never interrupted.
+        torch.manual_seed(config.seed * 100_003 + epoch)
+        model.train()
+        batches = _train_batches(config, encoded, tokenizer, rank, world, epoch)
+        if config.max_steps:
+            batches = batches[: config.max_steps]
+        bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", disable=not (progress and main), leave=False)
+        state, tot_loss, tot_tok, t0 = None, 0.0, 0, time.perf_counter()
+        for step, (x, y) in enumerate(bar):
+            loss, n, state = train_step(net, opt, scaler, x.to(dev), y.to(dev), state, config, ignore)
+            tot_loss += float(loss) * n
+            tot_tok += n
+            if step % 50 == 0 or step == len(batches) - 1:
+                avg = tot_loss / max(tot_tok, 1)
+                tps = tot_tok * world / max(time.perf_counter() - t0, 1e-9)
+                bar.set_postfix(ppl=f"{math.exp(min(avg, 700)):.1f}", tok_s=f"{tps:.0f}")
+                steps_log.append((epoch - 1 + (step + 1) / len(batches), float(loss)))
+            if stop_time is not None and time.perf_counter() > stop_time:
+                out_of_time = True
+                break
+        bar.close()
+        seconds = time.perf_counter() - t0
+        train_loss = tot_loss / max(tot_tok, 1)
+        rec = {"epoch": epoch, "lr": lr, "train_loss": train_loss, "train_ppl": math.exp(min(train_loss, 700)),
+               "tokens_per_s": tot_tok * world / max(seconds, 1e-9), "seconds": seconds,
+               "elapsed": time.perf_counter() - t_start}
+        if valid_enc is not None:
+            nll, nv = evaluate_ids(model, valid_enc, config, tokenizer, dev)
+            rec.update(valid_loss=nll / nv, valid_ppl=math.exp(min(nll / nv, 700)),
+                       valid_bpc=nll / text_chars(valid_lines) / math.log(2))
+        history.append(rec)
+        score = rec.get("valid_loss", train_loss)
+        improved = score < best
+        if main:
+            log.info("epoch %d: train ppl %.2f%s, lr %g, %.0f tokens/s", epoch, rec["train_ppl"],
+                     f", valid ppl {rec['valid_ppl']:.2f}" if "valid_ppl" in rec else "", lr, rec["tokens_per_s"])
+            if improved:
+                save_weights(model, out_dir / WEIGHTS)
+        if improved:
+            best, bad = score, 0
+        else:
+            bad += 1
+            if config.schedule == "plateau":
+                lr /= config.lr_decay
+        if main:  # the history first, the checkpoint last: see embeddings.lm.lmdir
+            write_history(out_dir, history)
+            save_checkpoint(out_dir, model, opt, epoch=epoch, best=best, bad=bad, lr=lr)
+        stop = (config.patience and bad >= config.patience) or out_of_time or epoch == config.epochs
+        if main and (stop or time.perf_counter() - last_plot > 60):  # plotting costs; not after every short epoch
+            _plot(history, steps_log, out_dir / "loss.png")
+            last_plot = time.perf_counter()
+        if config.patience and bad >= config.patience:
+            log.info("early stop: no validation gain for %d epochs", bad)
+            break
+        if out_of_time:
+            log.info("time budget of %s minutes reached", config.max_minutes)
+            break
+    if world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+    return history
+
+
+def train_step(net: torch.nn.Module, opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
+               x: torch.Tensor, y: torch.Tensor, state, config: LMConfig, ignore: int):
+    """One optimiser step on the batch ``x`` -> ``y`` (ids, both ``(time, batch)``).
+
+    ``state`` is the hidden state the previous window left (stream mode carries it, detached;
+    lines mode starts every batch from zero).  The forward pass runs under float16 autocast when
+    the scaler is enabled; gradients are clipped as ``config`` says.  Returns the mean loss per
+    target (a detached 0-d tensor), the number of targets, and the state for the next window.
+    """
+    state = detach_state(state) if config.mode == "stream" else None  # carry the values, cut the graph
+    with torch.autocast(x.device.type, dtype=torch.float16, enabled=scaler.is_enabled()):
+        logits, state = net(x, state)
+    n = int((y != ignore).sum()) if config.mode == "lines" else y.numel()
+    loss = loss_sum(logits, y, ignore) / max(n, 1)
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    if config.clip > 0:
+        scaler.unscale_(opt)
+        params = [p for group in opt.param_groups for p in group["params"]]
+        if config.clip_mode == "norm":
+            torch.nn.utils.clip_grad_norm_(params, config.clip)
+        else:
+            torch.nn.utils.clip_grad_value_(params, config.clip)
+    scaler.step(opt)
+    scaler.update()
+    return loss.detach(), n, state
+
+
+def _dist_setup(device: torch.device) -> tuple[int, int]:
+    """This process's rank and the number of processes (``1`` outside ``torchrun``)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return 0, 1
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _split_data(config: LMConfig, train_lines: list[str], valid_path) -> tuple[list[str], list[str] | None]:
+    if valid_path is not None:
+        return train_lines, read_lines(valid_path)
+    if config.valid_fraction > 0:
+        cut = int(round(len(train_lines) * (1 - config.valid_fraction)))
+        return train_lines[:cut], train_lines[cut:]
+    return train_lines, None
+
+
+def _train_batches(config: LMConfig, encoded, tokenizer, rank: int, world: int, epoch: int) -> list:
+    """This process's ``(input, target)`` training batches for one epoch."""
+    if config.mode == "stream":
+        stream = stream_ids(encoded, tokenizer.eos_id)
+        part = len(stream) // world  # equal parts, so every process takes the same number of steps
+        data = batchify(stream[rank * part:(rank + 1) * part], config.batch_size)
+        return list(bptt_windows(data, config.bptt))
+    usable = len(encoded) - len(encoded) % world
+    if usable == 0:
+        raise ValueError(f"{len(encoded)} lines cannot be shared by {world} processes")
+    mine = encoded[:usable][rank::world]
+    return line_batches(mine, config.batch_size, tokenizer.bos_id, tokenizer.eos_id, tokenizer.pad_id,
+                        shuffle=True, seed=config.seed + epoch)
+
+
+def _init_vectors(model: RNNLM, path, tokenizer, config: LMConfig) -> dict:
+    """Start the embedding table from a word2vec file, rows aligned to the vocabulary; a note for config.json."""
+    kv = KeyedVectors.load_word2vec_format(path)
+    if kv.vector_size != config.emb_dim:
+        raise ValueError(f"{path}: vectors have dimension {kv.vector_size} but emb_dim is {config.emb_dim} "
+                         f"(pass --emb-dim {kv.vector_size})")
+    matrix, missing = kv.embedding_matrix(tokenizer.tokens, seed=config.seed)
+    log.info("init vectors: %d of %d vocabulary tokens found in %s, %d get random rows",
+             len(tokenizer) - len(missing), len(tokenizer), path, len(missing))
+    model.init_vectors(matrix, freeze=config.freeze_vectors)
+    return {"file": str(path), "missing": len(missing), "vocab": len(tokenizer)}
+
+
+def _plot(history: list[dict], steps: list[tuple[float, float]], path: Path) -> None:
+    import matplotlib  # only the process that writes files needs it, and it loads slowly
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    if steps:
+        xs, ys = zip(*steps)
+        ax.plot(xs, ys, lw=0.7, alpha=0.6, label="train (per log interval)")
+    ep = [h["epoch"] for h in history]
+    ax.plot(ep, [h["train_loss"] for h in history], "o-", label="train (epoch)")
+    if any(h.get("valid_loss") is not None for h in history):
+        ax.plot(ep, [h.get("valid_loss") for h in history], "s-", label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy, nats per token")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+
+
+def _train_ngram(config: LMConfig, tokenizer, encoded, valid_enc, valid_lines, out_dir: Path, extra: dict,
+                 main: bool) -> list[dict]:
+    """The Kneser-Ney baseline: one counting pass, one history record."""
+    t0 = time.perf_counter()
+    km = KneserNey(config.order, len(tokenizer), tokenizer.bos_id).fit(sequences_for(encoded, config.mode, tokenizer))
+    # without a validation text the model is scored on what it counted
+    nll, n = km.score(sequences_for(encoded, config.mode, tokenizer)) if valid_enc is None else (None, None)
+    rec = {"epoch": 1, "seconds": time.perf_counter() - t0}
+    if valid_enc is not None:
+        vnll, vn = km.score(sequences_for(valid_enc, config.mode, tokenizer))
+        rec.update(valid_loss=vnll / vn, valid_ppl=math.exp(vnll / vn),
+                   valid_bpc=vnll / text_chars(valid_lines) / math.log(2))
+        log.info("Kneser-Ney order %d: validation perplexity %.2f", config.order, rec["valid_ppl"])
+    else:
+        rec.update(train_loss=nll / n, train_ppl=math.exp(nll / n))
+    if main:
+        write_config(out_dir, config, tokenizer.save(out_dir), extra)
+        km.save(out_dir / "ngram.json")
+        write_history(out_dir, [rec])
+    return [rec]
