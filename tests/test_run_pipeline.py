@@ -14,7 +14,7 @@ import pytest
 
 from cli.embeddings import main
 from corpora import corpus_path
-from embeddings.pipeline import RunConfig
+from embeddings.job import RunConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -97,7 +97,7 @@ def test_a_run_writes_every_artefact_in_formats_other_tools_read(full_run):
     assert len(valid) == round(0.1 * (len(train) + len(valid)))
 
     config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
-    assert config["config"]["w2v_dim"] == 16 and config["config"]["lm_epochs"] == 3
+    assert config["config"]["w2v"]["dim"] == 16 and config["config"]["lm"]["epochs"] == 3
 
 
 def test_the_report_shows_each_stage_and_its_pictures(full_run):
@@ -136,6 +136,21 @@ def test_running_again_redoes_nothing_and_a_changed_setting_redoes_only_its_stag
     assert changed.stderr.count("done before") == 7 and "[8/9] generate ..." in changed.stderr
     after = {name: (run_dir / name).stat().st_mtime_ns for name in ARTEFACTS}
     assert [n for n in ARTEFACTS if after[n] != before[n]] == ["generated.txt"]
+
+    # a nested field, given in the JSON form: the LSTM and what reads it are redone, nothing else
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"lm": {"hidden": 20}}), encoding="utf-8")
+    nested = _run(corpus, run_dir, "--temperature", "0.5", "--config", str(settings))
+    assert nested.returncode == 0, nested.stderr[-3000:]
+    redone = [line.split()[1] for line in nested.stderr.splitlines() if line.endswith(" ...")]
+    assert redone == ["lm", "generate", "report"]
+    again = {name: (run_dir / name).stat().st_mtime_ns for name in ARTEFACTS}
+    assert [n for n in ARTEFACTS if again[n] != after[n]] == ["lm/vocab.json", "lm/model.safetensors",
+                                                              "generated.txt"]
+    from safetensors.numpy import load_file
+
+    weights = load_file(run_dir / "lm" / "model.safetensors")
+    assert any(w.shape[-1] == 20 for w in weights.values()) and not any(w.shape[-1] == 24 for w in weights.values())
 
 
 def _kill_when(corpus: Path, run_dir: Path, ready) -> None:
@@ -197,8 +212,17 @@ def test_flags_override_the_config_file_which_overrides_the_defaults(tmp_path):
     cfg.write_text(json.dumps({"w2v_dim": 32, "lm_epochs": 7, "query_words": ["князь", "граф"]}), encoding="utf-8")
     args = build_parser().parse_args(["pipeline", "c.txt", "-o", "r", "--config", str(cfg), "--lm-epochs", "2"])
     s = _settings(args)
-    assert (s.w2v_dim, s.lm_epochs, s.query_words, s.bpe_vocab_size) == (32, 2, ("князь", "граф"),
+    assert (s.w2v.dim, s.lm.epochs, s.query_words, s.bpe_vocab_size) == (32, 2, ("князь", "граф"),
                                                                          RunConfig().bpe_vocab_size)
+    # the LM's embedding layer follows the vector size
+    assert s.lm.emb_dim == 32
+    # the nested form of the file, and a flag on top of a nested field it sets
+    cfg.write_text(json.dumps({"w2v": {"dim": 32, "negative": 7}, "lm": {"epochs": 7, "bptt": 20}}), encoding="utf-8")
+    args = build_parser().parse_args(["pipeline", "c.txt", "-o", "r", "--config", str(cfg), "--lm-epochs", "2"])
+    s = _settings(args)
+    assert (s.w2v.dim, s.w2v.negative, s.lm.epochs, s.lm.bptt, s.lm.emb_dim) == (32, 7, 2, 20, 32)
+    # nested fields the file leaves out keep the main job's defaults, not the trainers'
+    assert (s.w2v.epochs, s.w2v.min_count, s.lm.hidden, s.lm.dropout) == (10, 3, 256, 0.3)
     # a run directory's own config.json can be passed back as --config
     (tmp_path / "run.json").write_text(json.dumps({"format": "embeddings.pipeline", "config": {"lang": "en"}}))
     args = build_parser().parse_args(["pipeline", "c.txt", "-o", "r", "--config", str(tmp_path / "run.json")])
@@ -220,7 +244,7 @@ def test_english_defaults_and_a_corpus_with_one_text_per_line(tmp_path):
            f"{state['lm_random']['valid_ppl']:.2f} | `lm_random/` |" in report
     # no chapter headings here: the TF-IDF documents fall back to paragraphs
     assert state["preprocess"]["document_unit"] == "paragraphs"
-    assert state["preprocess"]["sentences"] == sum(1 for l in lines if any(c.isalnum() for c in l))
+    assert state["preprocess"]["sentences"] == sum(1 for line in lines if any(c.isalnum() for c in line))
     assert state["queries"]["analogy"] == "king - man + woman"
     assert all(t.startswith("and the") for t in state["generate"]["texts"])
 
@@ -232,7 +256,11 @@ def test_english_defaults_and_a_corpus_with_one_text_per_line(tmp_path):
     ("badconfig", ["{corpus}", "--config", "{config}"], "unknown setting(s) w2v_dims"),
     (None, ["{corpus}", "--lang", "de"], "lang must be one of ru, en"),
     (None, ["{corpus}", "--lm-epochs", "0"], "lm_epochs must be a positive integer"),
-    (None, ["{corpus}", "--valid-fraction", "1"], "valid_fraction must be between 0 and 1"),
+    (None, ["{corpus}", "--valid-fraction", "1"], "valid_fraction must be in (0, 1), got 1"),
+    (None, ["{corpus}", "--lm-max-minutes", "-1"], "lm_max_minutes must be >= 0, got -1"),
+    ("nested", ["{corpus}", "--config", "{config}"], "w2v.window must be a positive integer, got 0"),
+    ("owned", ["{corpus}", "--config", "{config}"], "lm.emb_dim is set by the run"),
+    ("both", ["{corpus}", "--config", "{config}"], "w2v_dim and w2v.dim both set w2v.dim"),
 ])
 def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path, capsys, setup, args, message):
     corpus = tmp_path / "c.txt"
@@ -242,7 +270,8 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path, capsys, setup, args
         run_dir.mkdir()
         (run_dir / "thesis.tex").write_text("precious")
     config = tmp_path / "settings.json"
-    config.write_text(json.dumps({"w2v_dims": 3}))
+    config.write_text(json.dumps({"nested": {"w2v": {"window": 0}}, "owned": {"lm": {"emb_dim": 50}},
+                                  "both": {"w2v_dim": 50, "w2v": {"dim": 60}}}.get(setup, {"w2v_dims": 3})))
     argv = ["pipeline", *[a.format(corpus=corpus, config=config) for a in args], "-o", str(run_dir)]
     assert main(argv) == 2
     err = capsys.readouterr().err.splitlines()

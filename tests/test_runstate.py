@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from embeddings.runstate import RunState, fingerprint
+from embeddings.job.state import RunState, fingerprint
 
 
 def _writer(calls: list, text: str = "x"):

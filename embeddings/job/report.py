@@ -1,4 +1,4 @@
-"""``report.md`` of a pipeline run: the figures, tables and pictures of every stage.
+"""``report.md`` of a main-job run: the figures, tables and pictures of every stage.
 
 The report is made from the artefacts in the run directory and the figures each stage
 recorded in ``state.json``, so it can be rebuilt at any time without training anything.
@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from textprep.fileio import atomic_write, read_json
+
+from .config import RunConfig
 
 STAGE_ARTEFACTS = {
     "preprocess": "text/", "tfidf": "tfidf/", "bpe": "bpe/", "word2vec": "vectors.txt", "queries": "queries/",
@@ -49,7 +51,7 @@ def summary_lines(stages: dict[str, dict]) -> list[str]:
     return lines
 
 
-def write_report(run_dir: Path, corpus: Path, config, stages: dict[str, dict], out: Path) -> dict:
+def write_report(run_dir: Path, corpus: Path, config: RunConfig, stages: dict[str, dict], out: Path) -> dict:
     """Write the Markdown report of ``run_dir`` to ``out``; returns figures for the run state."""
     run_dir = Path(run_dir)
     c = config
@@ -84,9 +86,9 @@ def write_report(run_dir: Path, corpus: Path, config, stages: dict[str, dict], o
     w = stages["word2vec"]
     q = read_json(run_dir / "queries" / "queries.json", "queries")
     md += ["## 4. word2vec", "",
-           f"{'Skip-gram' if c.w2v_skipgram else 'CBOW'} with negative sampling, {c.w2v_dim} dimensions, "
-           f"window {c.w2v_window}, {c.w2v_epochs} epochs over {w['tokens']:,} words; {w['vocab_size']:,} words "
-           f"seen at least {c.w2v_min_count} times (`vectors.txt`, word2vec text format).", ""]
+           f"{'Skip-gram' if c.w2v.sg else 'CBOW'} with negative sampling, {c.w2v.dim} dimensions, "
+           f"window {c.w2v.window}, {c.w2v.epochs} epochs over {w['tokens']:,} words; {w['vocab_size']:,} words "
+           f"seen at least {c.w2v.min_count} times (`vectors.txt`, word2vec text format).", ""]
     if q["neighbours"]:
         md += ["Nearest words (cosine similarity):", ""]
         md += _table(["word", "nearest words"],
@@ -95,7 +97,8 @@ def write_report(run_dir: Path, corpus: Path, config, stages: dict[str, dict], o
         md += [f"Not in the vocabulary: {', '.join(q['missing'])}.", ""]
     a = q["analogy"]
     if "answers" in a:
-        answers = ", ".join(f"**{x}** ({s:.2f})" if i == 0 else f"{x} ({s:.2f})" for i, (x, s) in enumerate(a["answers"]))
+        answers = ", ".join(f"**{x}** ({s:.2f})" if i == 0 else f"{x} ({s:.2f})"
+                            for i, (x, s) in enumerate(a["answers"]))
         md += [f"Analogy `{a['expression']}` → {answers}", ""]
     else:
         md += [f"Analogy `{a['expression']}`: not answered, {', '.join(a['unknown'])} not in the vocabulary.", ""]
@@ -107,11 +110,11 @@ def write_report(run_dir: Path, corpus: Path, config, stages: dict[str, dict], o
     meta = read_json(run_dir / "lm" / "config.json", "LM config")
     init = meta.get("init_vectors", {})
     md += ["## 5. Language models", "",
-           f"A {c.lm_layers}-layer LSTM with {c.lm_hidden} units whose embedding layer starts from the word2vec "
+           f"A {c.lm.layers}-layer LSTM with {c.lm.hidden} units whose embedding layer starts from the word2vec "
            f"vectors ({init.get('vocab', 0) - init.get('missing', 0):,} of {init.get('vocab', 0):,} vocabulary "
            f"words found there), beside a Kneser-Ney {c.ngram_order}-gram model on the same vocabulary "
-           f"(words seen fewer than {c.lm_min_count} times are `<unk>`). Perplexity on the held-out sentences:", ""]
-    rows = [[f"LSTM {c.lm_layers}x{c.lm_hidden}, embeddings from word2vec (best of {lm['epochs']} epochs: "
+           f"(words seen fewer than {c.lm.min_count} times are `<unk>`). Perplexity on the held-out sentences:", ""]
+    rows = [[f"LSTM {c.lm.layers}x{c.lm.hidden}, embeddings from word2vec (best of {lm['epochs']} epochs: "
              f"{lm['best_epoch']})", f"{lm['valid_ppl']:.2f}", "`lm/`"]]
     if "lm_random" in stages:
         r = stages["lm_random"]

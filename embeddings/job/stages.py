@@ -1,0 +1,182 @@
+"""The stages of the main job, one function each: read the inputs, write one artefact.
+
+Each function takes the paths it reads, the run's :class:`~embeddings.job.config.RunConfig`
+and ``out``, the path its artefact is written to (a file or a folder that does not exist
+yet; :mod:`embeddings.job.state` renames it into place when the function returns), and
+returns the figures the run state keeps for the report.  Training stages keep checkpoints
+in ``scratch``, which survives an interrupted run.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from textprep.bpe import BPETokenizer
+from textprep.corpus import iter_lines
+from textprep.fileio import atomic_write, read_json, write_json
+from textprep.pipeline import Pipeline
+from textprep.segment import count_headings, documents, sentences
+from textprep.stopwords import load_stopwords
+from textprep.vectorize import TfIdf, save_matrix, top_terms
+
+from ..device import resolve_device
+from ..evaluate import parse_analogy
+from ..keyedvectors import KeyedVectors
+from ..lm import load_lm, train_lm
+from ..plot import plot_words
+from ..word2vec import encode_corpus, train_word2vec
+from .config import LANG_DEFAULTS, RunConfig
+
+log = logging.getLogger(__name__)
+
+
+# -- the stages ------------------------------------------------------------------------
+def preprocess(corpus: Path, config: RunConfig, out: Path, scratch: Path) -> dict:
+    """``out/`` gets documents.txt (+ titles.json), train.txt and valid.txt."""
+    out.mkdir()
+    lines = lambda: iter_lines(corpus, config.encoding)  # noqa: E731  (a fresh pass each call)
+
+    # training text: word forms, lower-cased, one sentence (or line) per line
+    words = Pipeline(lang=config.lang)
+    units = lines() if config.unit == "lines" else sentences(lines())
+    all_path = scratch / "sentences.txt"
+    n_sent = n_tok = 0
+    with atomic_write(all_path) as fh:
+        for unit in units:
+            toks = words(unit)
+            if toks:
+                fh.write(" ".join(toks) + "\n")
+                n_sent += 1
+                n_tok += len(toks)
+    if n_sent < 2:
+        raise ValueError(f"{corpus}: the corpus has {n_sent} non-empty {config.unit}; the pipeline needs "
+                         "at least 2 (one to train on, one to hold out)")
+    n_valid = max(1, round(n_sent * config.valid_fraction))
+    with open(all_path, encoding="utf-8") as src, atomic_write(out / "train.txt") as tr, \
+            atomic_write(out / "valid.txt") as va:
+        for i, line in enumerate(src):
+            (tr if i < n_sent - n_valid else va).write(line)
+
+    # TF-IDF documents: lemmas (or word forms), stop words removed
+    unit = config.tfidf_unit
+    if unit == "chapters" and count_headings(lines()) < 2:
+        log.info("no chapter headings found; TF-IDF documents are paragraphs")
+        unit = "paragraphs"
+    bow = Pipeline(lang=config.lang, stopwords=config.lang, lemmatize=config.lemmatize)
+    titles: list[str] = []
+
+    def texts():
+        # the titles are kept as the texts go by: the worker pool returns the documents in order
+        for title, text in documents(lines(), unit):
+            titles.append(title)
+            yield text
+
+    n_docs = n_terms = 0
+    with atomic_write(out / "documents.txt") as fh:
+        for toks in bow.map(texts(), workers=config.workers):
+            fh.write(" ".join(toks) + "\n")
+            n_docs += 1
+            n_terms += len(toks)
+    write_json(out / "titles.json", titles)
+    return {"sentences": n_sent, "train_sentences": n_sent - n_valid, "valid_sentences": n_valid,
+            "tokens": n_tok, "documents": n_docs, "document_unit": unit, "document_terms": n_terms}
+
+
+def tfidf(text_dir: Path, config: RunConfig, out: Path) -> dict:
+    out.mkdir()
+    docs = [line.split() for line in (text_dir / "documents.txt").read_text(encoding="utf-8").splitlines()]
+    titles = read_json(text_dir / "titles.json", "document titles")
+    model = TfIdf(sublinear_tf=config.tfidf_sublinear)
+    X = model.fit_transform(docs)
+    names = model.get_feature_names_out()
+    save_matrix(out / "matrix.npz", X, names, model.idf_)
+    tops = top_terms(X, names, config.tfidf_top_k)
+    write_json(out / "top_terms.json", [{"document": t, "top": [[w, round(v, 4)] for w, v in top]}
+                                        for t, top in zip(titles, tops)])
+    return {"documents": X.shape[0], "terms": X.shape[1]}
+
+
+def bpe(corpus: Path, config: RunConfig, out: Path, sample: str) -> dict:
+    tok = BPETokenizer.train([corpus], vocab_size=config.bpe_vocab_size, encoding=config.encoding,
+                             workers=config.workers, progress=True)
+    tok.save(out)
+    return {"vocab_size": tok.stats["vocab_size"], "chars_per_token": round(tok.stats["chars_per_token"], 3),
+            "sample": sample, "sample_tokens": tok.tokenize(sample)}
+
+
+def word2vec(text_dir: Path, config: RunConfig, out: Path, scratch: Path) -> dict:
+    w2v = config.w2v
+    with open(text_dir / "train.txt", encoding="utf-8") as fh:
+        corpus = encode_corpus((line.split() for line in fh), w2v.min_count, w2v.max_vocab)
+    kv = train_word2vec(corpus, w2v, checkpoint_dir=scratch / "checkpoint", resume=True)
+    kv.save_word2vec_format(out)
+    return {"vocab_size": len(kv), "tokens": corpus.n_tokens, "epochs": w2v.epochs}
+
+
+def queries(vectors: Path, config: RunConfig, out: Path) -> dict:
+    out.mkdir()
+    kv = KeyedVectors.load_word2vec_format(vectors)
+    if config.query_words:
+        words = [w for w in config.query_words if w in kv]
+        missing = [w for w in config.query_words if w not in kv]
+    else:
+        words = [w for w in LANG_DEFAULTS[config.lang][2] if w in kv][:config.query_count]
+        stop = load_stopwords(config.lang)
+        common = (w for w in kv.index_to_key if w not in stop and w not in words and len(w) > 3 and w.isalpha())
+        words += [w for _, w in zip(range(config.query_count - len(words)), common)]
+        missing = []
+    neighbours = {w: [[n, round(s, 4)] for n, s in kv.most_similar(w, topn=config.neighbours)] for w in words}
+    expr = config.analogy_expr
+    positive, negative = parse_analogy(expr)
+    unknown = [w for w in positive + negative if w not in kv]
+    analogy: dict[str, Any] = {"expression": expr, "positive": positive, "negative": negative}
+    if unknown:
+        analogy["unknown"] = unknown
+    else:
+        answers = kv.most_similar(positive=positive, negative=negative, topn=5)
+        analogy["answers"] = [[w, round(s, 4)] for w, s in answers]
+    on_map = [(w, w) for w in words] + [(n, w) for w in words for n, _ in neighbours[w]]
+    if len(on_map) >= 2:
+        plot_words(kv, [m for m, _ in on_map], out / "map.png", method=config.map_method, seed=config.seed,
+                   groups=[g for _, g in on_map], unit=True,
+                   title=f"{config.map_method.upper()} of unit vectors: query words and their nearest words")
+    result = {"neighbours": neighbours, "missing": missing, "analogy": analogy}
+    write_json(out / "queries.json", result)
+    answer = analogy["answers"][0][0] if "answers" in analogy else None
+    return {"words": words, "analogy": expr, "answer": answer}
+
+
+def lm(text_dir: Path, vectors: Path | None, config: RunConfig, out: Path, scratch: Path) -> dict:
+    """The LSTM language model; its embedding layer starts from ``vectors`` (random when None)."""
+    work = scratch / "lm"   # checkpoints survive an interruption here; ``out`` is cleared on each try
+    history = train_lm(text_dir / "train.txt", config.lm, work, valid=text_dir / "valid.txt",
+                       init_vectors=vectors, resume=True, device=config.device)
+    os.replace(work, out)
+    best = min(history, key=lambda h: h["valid_loss"])
+    return {"epochs": len(history), "valid_ppl": round(best["valid_ppl"], 2), "best_epoch": best["epoch"],
+            "tokens_per_s": round(history[-1]["tokens_per_s"])}
+
+
+def ngram(text_dir: Path, config: RunConfig, out: Path) -> dict:
+    history = train_lm(text_dir / "train.txt", config.ngram_config(), out, valid=text_dir / "valid.txt",
+                       progress=False)
+    return {"valid_ppl": round(history[-1]["valid_ppl"], 2)}
+
+
+def generate(lm_dir: Path, config: RunConfig, out: Path) -> dict:
+    device = str(resolve_device(config.device))
+    model = load_lm(lm_dir, device=device)
+    prefix = config.prefix
+    try:
+        model.tokenizer.encode_strict(prefix)
+    except ValueError as exc:
+        log.warning("generation starts without a prefix: %s", exc)
+        prefix = ""
+    texts = model.generate(prefix=prefix, temperature=config.temperature, top_p=config.top_p,
+                           max_length=config.generate_length, min_length=config.generate_min_length,
+                           num=config.generate_num, seed=config.seed, device=device, allow_unk=False)
+    with atomic_write(out) as fh:
+        fh.writelines(t + "\n" for t in texts)
+    return {"prefix": prefix, "texts": texts}
