@@ -9,11 +9,12 @@ import argparse
 import logging
 import os
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 from textprep.corpus import TextCorpus
 from textprep.fileio import atomic_write
-from textprep.pipeline import Pipeline, PipelineConfig, TokenizedCorpus, check_filter, write_tokenized
+from textprep.filtering import TokenizedCorpus, check_filter, write_tokenized
+from textprep.pipeline import Pipeline, PipelineConfig
 
 from .common import add_config_args, add_subparser, config_from_args
 

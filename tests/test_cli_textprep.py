@@ -109,7 +109,6 @@ def test_bad_inputs_give_one_line_errors(tmp_path, capsys, four):
     bad = tmp_path / "bad.txt"
     bad.write_bytes("пляж\n".encode() + b"ok \xff\n")
     assert "invalid utf-8 byte 0xff at byte offset 12" in _error(capsys, ["preprocess", str(bad)])
-    assert "lang must be one of ru, en, got 'de'" in _error(capsys, ["preprocess", str(four), "--lang", "de"])
     assert "unknown stop-word list 'klingon'" in _error(capsys, ["preprocess", str(four), "--stopwords", "klingon"])
     assert "min_count must be an integer >= 1, got 0" in _error(capsys, ["preprocess", str(four), "--min-count", "0"])
     assert "min_count must be an integer >= 1, got 0" in _error(
@@ -118,6 +117,16 @@ def test_bad_inputs_give_one_line_errors(tmp_path, capsys, four):
     assert "top_k must be >= 1" in _error(capsys, ["tfidf", str(four), "--top-k", "0"])
     assert "unknown encoding" in _error(capsys, ["preprocess", str(four), "--encoding", "utf-99"])
     assert not (tmp_path / "v.json").exists()
+
+
+def test_a_value_outside_the_choices_is_refused_by_argparse(capsys, four):
+    # the choices come from PipelineConfig's fields, so the flags refuse what the config would
+    for flag, value, choices in (("--lang", "de", "'ru', 'en'"), ("--level", "byte", "'word', 'char'")):
+        with pytest.raises(SystemExit) as info:
+            main(["preprocess", str(four), flag, value])
+        assert info.value.code == 2
+        last = capsys.readouterr().err.splitlines()[-1]
+        assert last == f"textprep preprocess: error: argument {flag}: invalid choice: '{value}' (choose from {choices})"
 
 
 def test_help_shows_an_example(capsys):

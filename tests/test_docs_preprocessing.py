@@ -22,8 +22,8 @@ def test_python_example_runs(index, tmp_path, monkeypatch):
     exec(compile(BLOCKS[index], f"{DOC.name}[python block {index + 1}]", "exec"), {"__name__": "__doc_example__"})
 
 
-@pytest.mark.parametrize("module", ["normalize", "tokenize", "stopwords", "stem", "lemma", "pipeline",
-                                    "filtering", "vectorize"])
+@pytest.mark.parametrize("module", ["corpus", "normalize", "tokenize", "stopwords", "stem", "lemma", "pipeline",
+                                    "filtering", "vectorize", "vocab"])
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(f"textprep.{module}"))
     assert result.attempted > 0 and result.failed == 0

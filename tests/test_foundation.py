@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from corpora import corpus_path, names
-from textprep.corpus import TextCorpus, iter_lines, require_restartable
+from textprep.corpus import TextCorpus, WhitespaceCorpus, iter_lines, require_restartable
 from textprep.fileio import atomic_write
 from textprep.vocab import Vocabulary
 
@@ -24,6 +24,17 @@ def test_corpus_is_restartable_and_strips_crlf():
     first = list(corpus)
     assert len(first) == 12370 and list(corpus) == first
     assert not any(line.endswith("\r") for line in first)
+
+
+def test_whitespace_corpus_gives_token_lists_again_and_again(tmp_path):
+    path = tmp_path / "tokens.txt"
+    path.write_bytes("мама мыла  раму\r\n\n\tраму\n".encode())
+    corpus = WhitespaceCorpus(path)
+    assert list(corpus) == list(corpus) == [["мама", "мыла", "раму"], [], ["раму"]]
+    assert corpus.restartable and not WhitespaceCorpus("-").restartable
+    require_restartable(corpus, "a trainer")
+    with pytest.raises(ValueError, match="no such file"):
+        WhitespaceCorpus(tmp_path / "nope.txt")
 
 
 def test_missing_directory_and_binary_inputs_are_named(tmp_path):

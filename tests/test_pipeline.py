@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import io
+import multiprocessing
 
 import pytest
 from hypothesis import given, settings
@@ -11,8 +12,10 @@ from hypothesis import strategies as st
 
 from corpora import corpus_path
 from textprep.corpus import TextCorpus
-from textprep.pipeline import Pipeline, PipelineConfig, TokenizedCorpus, write_tokenized
+from textprep.filtering import TokenizedCorpus, write_tokenized
+from textprep.pipeline import Pipeline, PipelineConfig
 from textprep.vectorize import BagOfWords
+from textprep.vocab import Vocabulary
 
 FOUR = ["Нежился на пляже", "Копали яму на пляже", "Копал картошку", "Ел картошки и картошку"]
 
@@ -135,13 +138,32 @@ def test_parallel_map_keeps_order_and_matches_sequential():
     assert list(stems.map(docs, workers=2, chunk_size=50)) == [Pipeline(lang="ru", stem=True)(d) for d in docs]
 
 
-def test_parallel_map_can_be_abandoned_early():
-    pipe = Pipeline(lang="ru", lemmatize=True)
-    docs = list(TextCorpus(corpus_path("war_and_peace")))[:3000]
-    it = pipe.map(docs, workers=2, chunk_size=100)
-    first = next(it)
-    it.close()                               # shuts the worker pool down
-    assert first == Pipeline(lang="ru", lemmatize=True)(docs[0])
+def _new_processes(before: set) -> set:
+    return set(multiprocessing.active_children()) - before
+
+
+def test_worker_pool_ends_when_the_map_is_closed_early_or_read_to_the_end():
+    docs = list(TextCorpus(corpus_path("war_and_peace")))[:1500]
+    expected = list(Pipeline(lang="ru", lemmatize=True).map(docs))
+    before = set(multiprocessing.active_children())
+
+    early = Pipeline(lang="ru", lemmatize=True)
+    it = early.map(docs, workers=2, chunk_size=100)
+    head = [next(it) for _ in range(250)]         # into the third chunk: the pool is at work
+    pool = _new_processes(before)
+    assert 1 <= len(pool) <= 2 and all(p.is_alive() for p in pool)
+    it.close()                                    # the caller stops early: the pool shuts down
+    assert head == expected[:250]
+    assert not any(p.is_alive() for p in pool) and not _new_processes(before)
+
+    full = Pipeline(lang="ru", lemmatize=True)
+    it = full.map(docs, workers=2, chunk_size=100)
+    got = [next(it)]
+    pool = _new_processes(before)
+    assert 1 <= len(pool) <= 2
+    got.extend(it)                                # read to the end: every document, in order
+    assert got == expected
+    assert not any(p.is_alive() for p in pool) and not _new_processes(before)
 
 
 def test_tokenized_corpus_is_restartable_and_filters_rare_and_frequent_words():
@@ -159,6 +181,31 @@ def test_tokenized_corpus_is_restartable_and_filters_rare_and_frequent_words():
         TokenizedCorpus(docs, pipe, min_count=0)
     with pytest.raises(TypeError, match="not a single string"):
         TokenizedCorpus("a b c", pipe)
+
+
+@pytest.mark.parametrize("max_df, kept", [
+    # document frequencies of the four documents below: a 4, b 3, d 2, c 1
+    (0.25, {"c"}), (0.5, {"c", "d"}), (0.75, {"b", "c", "d"}), (1.0, {"a", "b", "c", "d"}),   # fractions
+    (1, {"c"}), (2, {"c", "d"}), (3, {"b", "c", "d"}), (4, {"a", "b", "c", "d"}),            # counts
+])
+def test_vocabulary_and_filtering_read_max_df_the_same_way(max_df, kept):
+    docs, pipe = ["a b c", "a b", "a d", "a b d"], Pipeline(lang="en")
+    filtered = {t for toks in TokenizedCorpus(docs, pipe, max_df=max_df) for t in toks}
+    vocab = Vocabulary.build(TokenizedCorpus(docs, pipe), max_df=max_df, specials=())
+    assert filtered == set(vocab) == kept
+
+
+@pytest.mark.parametrize("max_df", [1.5, 2.0, 0.0, -0.5, 0, -2, True, "0.5"])
+def test_vocabulary_and_filtering_refuse_the_same_max_df_values(max_df):
+    docs, pipe = ["a b c", "a b"], Pipeline(lang="en")
+    with pytest.raises(ValueError) as by_filter:
+        TokenizedCorpus(docs, pipe, max_df=max_df)
+    with pytest.raises(ValueError) as by_vocab:
+        Vocabulary.build([["a", "b"]], max_df=max_df)
+    assert str(by_filter.value) == str(by_vocab.value)
+    assert str(by_filter.value).startswith("max_df ") and f"got {max_df!r}" in str(by_filter.value)
+    if isinstance(max_df, float) and max_df > 1:   # a float above 1 is not read as a count
+        assert "max_df as a fraction must be in (0, 1]" in str(by_filter.value)
 
 
 def test_write_tokenized_filters_rare_words_reading_the_input_once():

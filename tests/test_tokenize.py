@@ -9,7 +9,7 @@ from corpora import corpus_path
 from textprep.corpus import TextCorpus
 from textprep.normalize import fold_yo, normalize_text
 from textprep.stopwords import load_stopwords, read_word_list
-from textprep.tokenize import SPACE, char_tokenize, is_number, sentence_split, word_tokenize
+from textprep.tokenize import SPACE, char_tokenize, chars, is_number, sentence_split, word_tokenize
 
 
 def test_hyphenated_words_and_apostrophes_stay_whole():
@@ -66,6 +66,18 @@ def test_sentence_split_respects_abbreviations_initials_and_direct_speech():
 def test_char_tokens_mark_whitespace_runs():
     assert char_tokenize("ёж,  да") == ["ё", "ж", ",", SPACE, "д", "а"]
     assert char_tokenize("а1, б", punctuation=False, numbers=False) == ["а", SPACE, "б"]
+
+
+def test_the_two_character_conventions_on_one_text():
+    text = " ёж,\t да "
+    assert chars(text) == [" ", "ё", "ж", ",", "\t", " ", "д", "а", " "]       # every character
+    assert char_tokenize(text) == ["ё", "ж", ",", SPACE, "д", "а"]              # written space-separated
+
+
+@given(st.text(max_size=60))
+def test_chars_lose_nothing_and_char_tokens_differ_only_in_whitespace(text):
+    assert "".join(chars(text)) == text
+    assert [t for t in char_tokenize(text) if t != SPACE] == [c for c in chars(text) if not c.isspace()]
 
 
 _alphabet = st.sampled_from(list("абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБЁabcxyzXYZ0123456789 -'.,:;!?«»—\n\t_"))

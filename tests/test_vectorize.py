@@ -14,7 +14,8 @@ from sklearn.pipeline import make_pipeline
 
 from corpora import corpus_path
 from textprep.corpus import TextCorpus
-from textprep.pipeline import Pipeline, TokenizedCorpus
+from textprep.filtering import TokenizedCorpus
+from textprep.pipeline import Pipeline
 from textprep.vectorize import BagOfWords, TfIdf, load_matrix, save_matrix, top_terms
 
 

@@ -14,7 +14,7 @@ _EXPORTS = {
     "Vocabulary": "vocab",
     "Pipeline": "pipeline",
     "PipelineConfig": "pipeline",
-    "TokenizedCorpus": "pipeline",
+    "TokenizedCorpus": "filtering",
     "word_tokenize": "tokenize",
     "sentence_split": "tokenize",
     "char_tokenize": "tokenize",

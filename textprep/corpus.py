@@ -3,6 +3,8 @@
 A corpus is an iterable of documents (one document per line).  Readers never load a
 whole file into memory and can be iterated any number of times, because training makes
 several passes; standard input (``-``) is the one source that can be read only once.
+:class:`TextCorpus` gives the lines as strings, :class:`WhitespaceCorpus` the lines of
+text that is already tokenized as token lists.
 
 Every failure is a one-line ``ValueError`` naming the file: a missing path, a directory,
 a binary file, or bytes that are not valid in the given encoding (with their byte offset).
@@ -12,8 +14,8 @@ from __future__ import annotations
 import codecs
 import os
 import sys
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 _SNIFF = 8192
 
@@ -123,7 +125,7 @@ class TextCorpus:
         self._stdin_used = False
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str]) -> "TextCorpus":
+    def from_texts(cls, texts: Iterable[str]) -> TextCorpus:
         """A corpus over strings held in memory (never interpreted as paths)."""
         obj = cls.__new__(cls)
         obj.encoding, obj.skip_empty, obj.paths, obj._stdin_used = "utf-8", False, [], False
@@ -151,6 +153,37 @@ class TextCorpus:
     def __repr__(self) -> str:
         what = self.paths if self._texts is None else f"<{len(self._texts)} texts>"
         return f"TextCorpus({what!r}, encoding={self.encoding!r})"
+
+
+class WhitespaceCorpus:
+    """Token lists from text that is already tokenized: one document per line, tokens
+    separated by whitespace (what ``textprep preprocess`` writes).  Restartable like
+    :class:`TextCorpus`, whose arguments it takes.
+
+    >>> list(WhitespaceCorpus.from_texts(["a  b", "", "c"]))
+    [['a', 'b'], [], ['c']]
+    """
+
+    def __init__(self, sources: str | os.PathLike | Sequence[str | os.PathLike], encoding: str = "utf-8"):
+        self.lines = TextCorpus(sources, encoding=encoding)
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> WhitespaceCorpus:
+        """Token lists of lines held in memory."""
+        obj = cls.__new__(cls)
+        obj.lines = TextCorpus.from_texts(texts)
+        return obj
+
+    @property
+    def restartable(self) -> bool:
+        return self.lines.restartable
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for line in self.lines:
+            yield line.split()
+
+    def __repr__(self) -> str:
+        return f"WhitespaceCorpus({self.lines!r})"
 
 
 def require_restartable(iterable: Iterable, what: str = "this function") -> None:

@@ -9,8 +9,9 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 
 # mkstemp creates files readable by their owner only; output files get the usual
 # permissions instead (0666 less the process's umask), like a file opened with open().

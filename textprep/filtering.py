@@ -1,5 +1,8 @@
 """Corpus-level statistics and rare/frequent-word filtering over pipeline output.
 
+This module builds on :mod:`textprep.pipeline` (never the other way round): import
+``TokenizedCorpus`` from here or from the ``textprep`` package.
+
 Counting needs the whole corpus before the first filtered document can be produced, so
 :class:`TokenizedCorpus` makes one counting pass first (its corpus must be restartable),
 and :func:`write_tokenized` spools token lines to a temporary file instead (so it works
@@ -9,13 +12,13 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence, TextIO
+from typing import TextIO
 
 from .corpus import require_restartable
-
-if TYPE_CHECKING:
-    from .pipeline import Pipeline, PipelineConfig
+from .pipeline import Pipeline, PipelineConfig
+from .vocab import check_max_df, df_limit
 
 
 @dataclass
@@ -33,20 +36,19 @@ class TokenStats:
 
     def kept(self, min_count: int = 1, max_df: float | None = None) -> set[str]:
         """Tokens seen at least ``min_count`` times and in at most ``max_df`` of the
-        documents (a fraction in (0, 1], or a document count if an int > 1)."""
+        documents (a float in (0, 1]: a fraction; an int: a number of documents)."""
         check_filter(min_count, max_df)
-        limit = float("inf") if max_df is None else (max_df * self.n_docs if isinstance(max_df, float) else max_df)
+        limit = float("inf") if max_df is None else df_limit(max_df, self.n_docs)
         return {t for t, c in self.counts.items() if c >= min_count and self.dfs[t] <= limit}
 
 
 def check_filter(min_count: int, max_df: float | None) -> None:
+    """``ValueError`` unless ``min_count`` is an int >= 1 and ``max_df`` None or valid
+    (:func:`textprep.vocab.check_max_df`)."""
     if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
         raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
     if max_df is not None:
-        if isinstance(max_df, bool) or not isinstance(max_df, (int, float)) or max_df <= 0:
-            raise ValueError(f"max_df must be > 0, got {max_df!r}")
-        if isinstance(max_df, float) and max_df > 1.0:
-            raise ValueError(f"max_df as a fraction must be in (0, 1], got {max_df!r} (give an int for a count)")
+        check_max_df(max_df)
 
 
 class TokenizedCorpus:
@@ -56,7 +58,6 @@ class TokenizedCorpus:
     needs the corpus statistics, gathered in one extra pass the first time (so the
     corpus itself must be restartable: a list or a file-backed ``TextCorpus``).
 
-    >>> from textprep.pipeline import Pipeline
     >>> docs = TokenizedCorpus(["мама мыла раму", "мама спала"], Pipeline(), min_count=2)
     >>> list(docs)
     [['мама'], ['мама']]
@@ -65,7 +66,7 @@ class TokenizedCorpus:
     def __init__(
         self,
         corpus: Iterable[str],
-        pipeline: "Pipeline | PipelineConfig | None" = None,
+        pipeline: Pipeline | PipelineConfig | None = None,
         workers: int = 1,
         min_count: int = 1,
         max_df: float | None = None,
@@ -76,8 +77,6 @@ class TokenizedCorpus:
         check_filter(min_count, max_df)
         if min_count > 1 or max_df is not None:
             require_restartable(corpus, "TokenizedCorpus with min_count/max_df")
-        from .pipeline import Pipeline, PipelineConfig  # here: pipeline.py re-exports this module
-
         if pipeline is None or isinstance(pipeline, PipelineConfig):
             pipeline = Pipeline(pipeline)
         self.corpus = corpus
@@ -119,7 +118,7 @@ class TokenizedCorpus:
 def write_tokenized(
     docs: Iterable[str],
     out: TextIO,
-    pipeline: "Pipeline",
+    pipeline: Pipeline,
     workers: int = 1,
     min_count: int = 1,
     progress: Callable[[Iterator[list[str]]], Iterator[list[str]]] | None = None,

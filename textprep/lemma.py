@@ -34,7 +34,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from .corpus import iter_lines
 
@@ -65,7 +65,7 @@ def read_overrides(path: str | os.PathLike, encoding: str = "utf-8") -> dict[str
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _first_lemma_estimator():
     """A pymorphy3 probability estimator that skips ranking when it cannot matter.
 

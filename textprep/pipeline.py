@@ -7,9 +7,9 @@
 
 A :class:`Pipeline` is a callable (``pipe(doc) -> list[str]``), so it also serves as a
 scikit-learn ``analyzer``.  :meth:`Pipeline.map` runs it over many documents, in order,
-optionally with worker processes; :class:`TokenizedCorpus` wraps a corpus into a
-restartable iterable of token lists with rare/frequent-word filtering
-(:mod:`textprep.filtering`).
+optionally with worker processes.  The corpus-level half, :class:`TokenizedCorpus` (a
+restartable iterable of token lists with rare/frequent-word filtering), builds on this
+module in :mod:`textprep.filtering`.
 
 Why it is fast: lemmatizing is the only costly step and text is Zipf-distributed, so the
 pipeline keeps a cache ``form -> lemma`` and lemmatizes each distinct form once.  In
@@ -22,11 +22,15 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import dataclasses
-import os
-from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
+from .config import check_fields, option
+from .corpus import check_readable
+from .lemma import EnglishLemmatizer, RussianLemmatizer, check_pos, read_overrides
 from .normalize import fold_yo, normalize_text
+from .parallel import call_worker, can_start_pool, chunks, init_worker, process_pool, resolve_workers
+from .stem import SnowballStemmer
 from .stopwords import check_spec, load_stopwords
 from .tokenize import char_tokenize, word_tokenize
 
@@ -38,34 +42,23 @@ LEVELS = ("word", "char")
 class PipelineConfig:
     """How documents become tokens; shared by the Python API and the CLI flags."""
 
-    lang: str = field(default="ru", metadata={"help": "language: ru or en"})
-    lowercase: bool = field(default=True, metadata={"help": "lower-case the text"})
-    fold_yo: bool = field(default=True, metadata={"help": "write ё as е"})
-    punctuation: bool = field(default=False, metadata={"help": "keep punctuation tokens"})
-    numbers: bool = field(default=True, metadata={"help": "keep number tokens"})
-    stopwords: str = field(default="none", metadata={"help": "stop words: ru, en, none or a word-list file"})
-    stopwords_add: tuple[str, ...] = field(default=(), metadata={"help": "words to add to the stop-word list"})
-    stopwords_remove: tuple[str, ...] = field(
-        default=(), metadata={"help": "words to take out of the stop-word list"}
-    )
-    stopwords_on_lemmas: bool = field(
-        default=False, metadata={"help": "match stop words against lemmas instead of word forms"}
-    )
-    lemmatize: bool = field(default=False, metadata={"help": "replace words by lemmas (ru: pymorphy3, en: simplemma)"})
-    stem: bool = field(default=False, metadata={"help": "replace words by Snowball stems"})
-    prefer_pos: tuple[str, ...] = field(
-        default=(), metadata={"help": "ru lemmas: prefer parses with these parts of speech, e.g. VERB INFN"}
-    )
-    lemma_overrides: str | None = field(
-        default=None, metadata={"help": "file of 'form<TAB>lemma' lines that override the lemmatizer"}
-    )
-    level: str = field(default="word", metadata={"help": "tokens: word or char"})
+    lang: str = option("ru", "language", choices=LANGS)
+    lowercase: bool = option(True, "lower-case the text")
+    fold_yo: bool = option(True, "write ё as е")
+    punctuation: bool = option(False, "keep punctuation tokens")
+    numbers: bool = option(True, "keep number tokens")
+    stopwords: str = option("none", "stop words: ru, en, none or a word-list file")
+    stopwords_add: tuple[str, ...] = option((), "words to add to the stop-word list")
+    stopwords_remove: tuple[str, ...] = option((), "words to take out of the stop-word list")
+    stopwords_on_lemmas: bool = option(False, "match stop words against lemmas instead of word forms")
+    lemmatize: bool = option(False, "replace words by lemmas (ru: pymorphy3, en: simplemma)")
+    stem: bool = option(False, "replace words by Snowball stems")
+    prefer_pos: tuple[str, ...] = option((), "ru lemmas: prefer parses with these parts of speech, e.g. VERB INFN")
+    lemma_overrides: str | None = option(None, "file of 'form<TAB>lemma' lines that override the lemmatizer")
+    level: str = option("word", "tokens: word or char", choices=LEVELS)
 
     def __post_init__(self):
-        if self.lang not in LANGS:
-            raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {self.lang!r}")
-        if self.level not in LEVELS:
-            raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {self.level!r}")
+        check_fields(self)
         for name in ("stopwords_add", "stopwords_remove", "prefer_pos"):
             value = getattr(self, name)
             if isinstance(value, str) or not all(isinstance(v, str) for v in value):
@@ -79,14 +72,10 @@ class PipelineConfig:
         if self.prefer_pos:
             if not (self.lemmatize and self.lang == "ru"):
                 raise ValueError(f"prefer_pos={list(self.prefer_pos)} needs lemmatize=True and lang='ru'")
-            from .lemma import check_pos
-
             check_pos(self.prefer_pos)
         if self.lemma_overrides is not None:
             if not self.lemmatize:
                 raise ValueError(f"lemma_overrides={self.lemma_overrides!r} needs lemmatize=True")
-            from .corpus import check_readable
-
             check_readable(self.lemma_overrides)
         if self.level == "char" and (self.lemmatize or self.stem or self.stopwords != "none"):
             raise ValueError("level='char' cannot be combined with lemmatize, stem or stop words")
@@ -100,49 +89,20 @@ class PipelineConfig:
 def _make_form_mapper(config: PipelineConfig) -> Callable[[Sequence[str]], list[str]]:
     """The lemmatizer or stemmer for ``config``, as ``forms -> outputs`` (no cache)."""
     if config.stem:
-        from .stem import SnowballStemmer
-
         mapper: Callable[[Sequence[str]], list[str]] = SnowballStemmer(config.lang)
     else:
         overrides = {}
         if config.lemma_overrides is not None:
-            from .lemma import read_overrides
-
             for form, lemma in read_overrides(config.lemma_overrides).items():
                 overrides[normalize_text(form, config.lowercase, config.fold_yo)] = lemma
         if config.lang == "ru":
-            from .lemma import RussianLemmatizer
-
             mapper = RussianLemmatizer(prefer_pos=config.prefer_pos, overrides=overrides)
         else:
-            from .lemma import EnglishLemmatizer
-
             mapper = EnglishLemmatizer(overrides=overrides)
     if config.fold_yo:
         # pymorphy3 writes lemmas with ё («пошёл» -> «пойти», «всё» -> «весь»)
         return lambda forms: [fold_yo(x) for x in mapper(forms)]
     return mapper
-
-
-# -- worker processes ---------------------------------------------------------------
-_WORKER_MAPPER: Callable[[Sequence[str]], list[str]] | None = None
-
-
-def _worker_init(config: PipelineConfig) -> None:
-    global _WORKER_MAPPER
-    _WORKER_MAPPER = _make_form_mapper(config)
-
-
-def _worker_map(forms: list[str]) -> list[str]:
-    assert _WORKER_MAPPER is not None, "worker used before its initializer ran"
-    return _WORKER_MAPPER(forms)
-
-
-def available_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 class Pipeline:
@@ -242,13 +202,10 @@ class Pipeline:
         """
         if isinstance(docs, str):
             raise TypeError("Pipeline.map expects an iterable of documents, not a single string")
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
-            raise ValueError(f"workers must be an integer >= 0, got {workers!r}")
+        workers = resolve_workers(workers)
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-        if workers == 0:
-            workers = available_cpus()
-        if workers == 1 or not self.config.changes_forms:
+        if workers == 1 or not self.config.changes_forms or not can_start_pool():
             return (self(doc) for doc in docs)
         return self._parallel_map(docs, workers, chunk_size)
 
@@ -269,7 +226,7 @@ class Pipeline:
                 yield self._lemmas(toks)
 
         try:
-            for chunk in _chunks(docs, chunk_size):
+            for chunk in chunks(docs, chunk_size):
                 tdocs = [self.tokens(d) for d in chunk]
                 new = []
                 for toks in tdocs:
@@ -279,15 +236,13 @@ class Pipeline:
                             new.append(t)
                 jobs = []
                 if new and (pool is not None or len(new) >= self.MIN_PARALLEL_FORMS):
-                    if pool is None:
-                        pool = concurrent.futures.ProcessPoolExecutor(
-                            workers, initializer=_worker_init, initargs=(self.config,)
-                        )
+                    if pool is None:  # started at the first chunk with enough new forms
+                        pool = process_pool(workers, init_worker, (_make_form_mapper, (self.config,)))
                     # small parts keep every worker busy while this process tokenizes on
                     step = min(self.PART_SIZE, -(-len(new) // workers))
                     for i in range(0, len(new), step):
                         part = new[i:i + step]
-                        jobs.append((part, pool.submit(_worker_map, part)))
+                        jobs.append((part, pool.submit(call_worker, part)))
                 elif new:
                     self._learn(new, self._form_mapper()(new))
                     in_flight.difference_update(new)
@@ -319,19 +274,3 @@ class Pipeline:
 
 def _stop_key(word: str) -> str:
     return fold_yo(word.lower())
-
-
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-# The corpus-level half (statistics, rare/frequent filtering) lives in .filtering;
-# TokenizedCorpus is re-exported here because it is part of the pipeline's interface.
-from .filtering import TokenizedCorpus, TokenStats, check_filter, write_tokenized  # noqa: E402,F401

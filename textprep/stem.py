@@ -7,7 +7,7 @@ https://snowballstem.org/algorithms/russian/stemmer.html
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 ALGORITHMS = {"ru": "russian", "en": "english"}
 

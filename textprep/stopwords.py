@@ -8,8 +8,8 @@ ignored.  Matching is done on lower-cased, ё-folded forms, because the bundled 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from .corpus import iter_lines
 from .normalize import fold_yo

@@ -7,6 +7,16 @@ A *number* is a run of digits, with inner ``.``, ``,`` or ``:`` between digits
 token (an ellipsis ``...`` stays whole).  Dashes between words (– —) are punctuation, never
 part of a word.
 
+Characters are tokens in two ways, for two different consumers:
+
+* :func:`chars` -- every character, spaces included, nothing dropped, so
+  ``"".join(chars(t)) == t``.  The character-level language model uses it: its bits per
+  character count every character of the text, and generated text must read back exactly.
+* :func:`char_tokenize` -- the pipeline's ``level="char"``: its tokens are written to a file
+  separated by spaces, so a space cannot be a token there; each run of whitespace becomes
+  one :data:`SPACE` token instead (leading and trailing space dropped), and punctuation and
+  digits can be left out like at the word level.  Lossy by design.
+
 The functions expect text already passed through :func:`textprep.normalize.normalize_text`
 (which turns the typographic apostrophe ’ into ' and the Unicode hyphens into -).
 
@@ -59,15 +69,25 @@ def word_tokenize(text: str, punctuation: bool = False, numbers: bool = True) ->
     return tokens
 
 
+def chars(text: str) -> list[str]:
+    """Every character of ``text`` as a token, whitespace included: lossless.
+
+    >>> chars("да,  нет")
+    ['д', 'а', ',', ' ', ' ', 'н', 'е', 'т']
+    """
+    return list(text)
+
+
 def char_tokenize(text: str, punctuation: bool = True, numbers: bool = True) -> list[str]:
     """One token per character; each run of whitespace becomes one :data:`SPACE` token
     (so that tokens can be written separated by spaces), leading/trailing space dropped.
+    See the module docstring for how this differs from :func:`chars`.
 
     >>> char_tokenize("да,  нет")
     ['д', 'а', ',', '▁', 'н', 'е', 'т']
     """
     out: list[str] = []
-    for ch in " ".join(text.split()):
+    for ch in chars(" ".join(text.split())):
         if ch == " ":
             out.append(SPACE)
         elif ch.isdigit():
@@ -104,8 +124,9 @@ def sentence_split(text: str) -> list[str]:
 
     A boundary is ``.``, ``!``, ``?`` or ``…`` (possibly followed by closing quotes or
     brackets), then whitespace, then a capital letter or a digit, possibly behind an opening
-    quote or a dash (Russian direct speech: «— Да? — спросил он.» stays one sentence).  A dot after a known abbreviation («г.», «Mr.») or a single
-    capital initial («Л. Н. Толстой») is not a boundary.
+    quote or a dash (Russian direct speech: «— Да? — спросил он.» stays one sentence).
+    A dot after a known abbreviation («г.», «Mr.») or a single capital initial
+    («Л. Н. Толстой») is not a boundary.
 
     >>> sentence_split("В 1805 г. он приехал. «Кто там?» — спросил он. Mr. Smith left.")
     ['В 1805 г. он приехал.', '«Кто там?» — спросил он.', 'Mr. Smith left.']

@@ -26,7 +26,7 @@ application in retrieval* (1972); scikit-learn user guide, "Tf–idf term weight
 from __future__ import annotations
 
 import os
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp

@@ -6,9 +6,10 @@ id sequences (``encode``) or padded id matrices (``to_matrix``) for downstream m
 """
 from __future__ import annotations
 
+import numbers
 import os
 from collections import Counter
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -52,7 +53,7 @@ class Vocabulary:
         min_count: int = 1,
         max_size: int | None = None,
         specials: Sequence[str] = DEFAULT_SPECIALS,
-    ) -> "Vocabulary":
+    ) -> Vocabulary:
         """Keep tokens seen at least ``min_count`` times, the ``max_size`` most frequent."""
         if min_count < 1:
             raise ValueError(f"min_count must be >= 1, got {min_count}")
@@ -75,14 +76,17 @@ class Vocabulary:
         max_size: int | None = None,
         max_df: float | None = None,
         specials: Sequence[str] = DEFAULT_SPECIALS,
-    ) -> "Vocabulary":
+    ) -> Vocabulary:
         """Count tokens over documents (token lists) in one pass and build the vocabulary.
 
         ``max_df`` drops tokens that occur in more than that fraction of documents
-        (a float in (0, 1]) or in more than that many documents (an int > 1).
+        (a float in (0, 1]) or in more than that many documents (an int), the rule of
+        :func:`df_limit`.
         """
         if isinstance(docs, str):
             raise TypeError("Vocabulary.build expects an iterable of token lists, not a string")
+        if max_df is not None:
+            check_max_df(max_df)  # before the pass over the documents, not after it
         counts: Counter[str] = Counter()
         dfs: Counter[str] = Counter()
         n_docs = 0
@@ -94,7 +98,7 @@ class Vocabulary:
                 dfs.update(set(doc))
             n_docs += 1
         if max_df is not None:
-            limit = _df_limit(max_df, n_docs)
+            limit = df_limit(max_df, n_docs)
             counts = Counter({t: c for t, c in counts.items() if dfs[t] <= limit})
         return cls.from_counts(counts, min_count=min_count, max_size=max_size, specials=specials)
 
@@ -195,7 +199,7 @@ class Vocabulary:
         }
 
     @classmethod
-    def from_dict(cls, d: dict, source: str = "vocabulary") -> "Vocabulary":
+    def from_dict(cls, d: dict, source: str = "vocabulary") -> Vocabulary:
         if not isinstance(d, dict) or d.get("format") != FORMAT:
             raise ValueError(f"{source}: not a textprep vocabulary (expected format {FORMAT!r})")
         try:
@@ -211,16 +215,36 @@ class Vocabulary:
         write_json(path, self.to_dict())
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Vocabulary":
+    def load(cls, path: str | os.PathLike) -> Vocabulary:
         return cls.from_dict(read_json(path, "vocabulary file"), source=str(path))
 
     def __repr__(self) -> str:
         return f"Vocabulary({len(self)} tokens, specials={list(self.specials)})"
 
 
-def _df_limit(max_df: float, n_docs: int) -> float:
-    if isinstance(max_df, bool) or max_df <= 0:
-        raise ValueError(f"max_df must be > 0, got {max_df}")
-    if isinstance(max_df, float) and max_df <= 1.0:
-        return max_df * n_docs
-    return float(max_df)
+def check_max_df(max_df: float) -> None:
+    """``ValueError`` unless ``max_df`` follows scikit-learn's rule for document-frequency
+    cut-offs: a float in (0, 1] is a fraction of the documents, an int >= 1 a number of them.
+
+    A float above 1 is refused rather than read as a count: ``2.0`` is far more likely a slip
+    than a wish for "2 documents".
+    """
+    if isinstance(max_df, bool) or not isinstance(max_df, (numbers.Integral, numbers.Real)):
+        raise ValueError(f"max_df must be a fraction in (0, 1] or a document count, got {max_df!r}")
+    if isinstance(max_df, numbers.Integral):
+        if max_df < 1:
+            raise ValueError(f"max_df as a document count must be >= 1, got {max_df!r}")
+    elif not 0.0 < max_df <= 1.0:
+        raise ValueError(f"max_df as a fraction must be in (0, 1], got {max_df!r} (give an int for a count)")
+
+
+def df_limit(max_df: float, n_docs: int) -> float:
+    """The largest document frequency ``max_df`` lets through, out of ``n_docs`` documents.
+
+    >>> df_limit(0.5, 10), df_limit(3, 10), df_limit(1.0, 10)
+    (5.0, 3.0, 10.0)
+    """
+    check_max_df(max_df)
+    if isinstance(max_df, numbers.Integral):
+        return float(max_df)
+    return max_df * n_docs
