@@ -15,24 +15,14 @@ from .common import CLIError, add_config_args, add_subparser, config_from_args
 log = logging.getLogger(__name__)
 
 
-class WhitespaceCorpus:
-    """Restartable token lists from already tokenized text: one document per line, split on spaces."""
-
-    def __init__(self, path: str, encoding: str = "utf-8"):
-        from textprep.corpus import TextCorpus
-
-        self.corpus = TextCorpus(path, encoding=encoding)
-
-    def __iter__(self):
-        for line in self.corpus:
-            yield line.split()
-
-
 def _token_corpus(args: argparse.Namespace):
     if args.tokenized:
+        from textprep.corpus import WhitespaceCorpus
+
         return WhitespaceCorpus(args.corpus, args.encoding)
     try:
-        from textprep.pipeline import Pipeline, PipelineConfig, TokenizedCorpus
+        from textprep.filtering import TokenizedCorpus
+        from textprep.pipeline import Pipeline, PipelineConfig
     except ImportError as exc:
         raise CLIError(f"raw-text input needs textprep.pipeline ({exc}); pass --tokenized for whitespace-split text")
     from textprep.corpus import TextCorpus

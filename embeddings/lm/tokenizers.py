@@ -17,6 +17,7 @@ from pathlib import Path
 
 from textprep.bpe import BPETokenizer
 from textprep.pipeline import Pipeline, PipelineConfig
+from textprep.tokenize import chars
 from textprep.vocab import BOS, EOS, PAD, UNK, Vocabulary
 
 from .config import WORD_TOKENIZERS, LMConfig
@@ -36,7 +37,7 @@ class VocabTokenizer:
     # -- splitting text into tokens ---------------------------------------------------
     def split(self, line: str) -> list[str]:
         if self.level == "char":
-            return list(line)
+            return chars(line)  # every character, spaces too: the text must come back exactly
         if self.word_tokenizer == "whitespace":
             return line.split()
         if self._pipe is None:  # built on first use: the whitespace and char levels never need it
