@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpora import corpus_path
-from textprep.bpe import BPEConfig, BPETokenizer
+from textprep.bpe import BPEConfig, BPETokenizer, counting
 from textprep.bpe import tokenizer as tokmod
 from textprep.bpe.bytelevel import bytelevel_split, from_byte_chars
 from textprep.bpe.whitespace import whitespace_split
@@ -98,12 +99,49 @@ def test_parallel_batches_keep_order(char_tok, monkeypatch):
     assert list(char_tok.encode_lines(iter(lines), workers=2, batch=97)) == [char_tok.encode(x) for x in lines]
 
 
-def test_training_is_deterministic_and_counts_files_in_parallel_the_same(tmp_path):
+def test_encode_lines_stops_its_workers_when_the_caller_stops_early(char_tok):
+    lines = SHAKESPEARE.read_text(encoding="utf-8").splitlines()[:3000]
+    before = set(multiprocessing.active_children())
+    it = char_tok.encode_lines(iter(lines), workers=2, batch=50)
+    head = [next(it) for _ in range(120)]
+    pool = set(multiprocessing.active_children()) - before
+    assert 1 <= len(pool) <= 2 and all(p.is_alive() for p in pool)
+    it.close()
+    assert head == [char_tok.encode(x) for x in lines[:120]]
+    assert not any(p.is_alive() for p in pool) and not set(multiprocessing.active_children()) - before
+
+
+def _spy_on_pools(monkeypatch) -> list[int]:
+    """Cut files into 64 KB blocks (Tiny Shakespeare: 18 of them) and record each pool started."""
+    monkeypatch.setattr(counting, "BLOCK_BYTES", 1 << 16)
+    started: list[int] = []
+    real = counting.process_pool
+
+    def spy(workers, *args):
+        started.append(workers)
+        return real(workers, *args)
+
+    monkeypatch.setattr(counting, "process_pool", spy)
+    return started
+
+
+def test_training_is_deterministic_and_counts_files_in_parallel_the_same(monkeypatch):
     a = BPETokenizer.train([SHAKESPEARE], vocab_size=800, workers=1)
+    started = _spy_on_pools(monkeypatch)
     b = BPETokenizer.train([SHAKESPEARE], vocab_size=800, workers=2)
+    assert started == [2]                    # the blocks were counted by two processes
     texts = BPETokenizer.train(SHAKESPEARE.read_text(encoding="utf-8").splitlines(), vocab_size=800, texts=True)
     assert a.merges == b.merges == texts.merges
     assert a.get_vocab() == b.get_vocab() == texts.get_vocab()
+
+
+def test_a_bad_byte_in_a_block_counted_by_a_worker_is_named_by_its_offset(tmp_path, monkeypatch):
+    started = _spy_on_pools(monkeypatch)
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"hello world\n" * 10_000 + b"ok \xff\n" + b"more\n" * 100)
+    with pytest.raises(ValueError, match=r"bad.txt: invalid utf-8 byte 0xff at byte offset 120003"):
+        BPETokenizer.train([path], vocab_size=100, workers=2)
+    assert started == [2]
 
 
 def test_stops_early_with_a_warning_stating_the_size(caplog):

@@ -101,7 +101,8 @@ def count_corpus(
             streamed.append(src)
             continue
         check_readable(src)
-        jobs.extend((src, a, b, encoding, pretokenizer, tuple(special_tokens)) for a, b in file_blocks(src))
+        blocks = file_blocks(src, BLOCK_BYTES)
+        jobs.extend((src, a, b, encoding, pretokenizer, tuple(special_tokens)) for a, b in blocks)
     total: Counter = Counter()
     for src in streamed:
         for piece in join_lines(iter_lines(src, encoding), JOIN_CHARS):
