@@ -137,10 +137,10 @@ def test_running_again_redoes_nothing_and_a_changed_setting_redoes_only_its_stag
     after = {name: (run_dir / name).stat().st_mtime_ns for name in ARTEFACTS}
     assert [n for n in ARTEFACTS if after[n] != before[n]] == ["generated.txt"]
 
-    # a nested field, given in the JSON form: the LSTM and what reads it are redone, nothing else
+    # nested LM fields, one in the JSON form, one by its flag: the LSTM and what reads it are redone
     settings = tmp_path / "settings.json"
-    settings.write_text(json.dumps({"lm": {"hidden": 20}}), encoding="utf-8")
-    nested = _run(corpus, run_dir, "--temperature", "0.5", "--config", str(settings))
+    settings.write_text(json.dumps({"lm": {"bptt": 20}}), encoding="utf-8")
+    nested = _run(corpus, run_dir, "--temperature", "0.5", "--config", str(settings), "--lm-hidden", "20")
     assert nested.returncode == 0, nested.stderr[-3000:]
     redone = [line.split()[1] for line in nested.stderr.splitlines() if line.endswith(" ...")]
     assert redone == ["lm", "generate", "report"]
@@ -151,6 +151,8 @@ def test_running_again_redoes_nothing_and_a_changed_setting_redoes_only_its_stag
 
     weights = load_file(run_dir / "lm" / "model.safetensors")
     assert any(w.shape[-1] == 20 for w in weights.values()) and not any(w.shape[-1] == 24 for w in weights.values())
+    lm_config = json.loads((run_dir / "lm" / "config.json").read_text(encoding="utf-8"))["config"]
+    assert (lm_config["hidden"], lm_config["bptt"]) == (20, 20)
 
 
 def _kill_when(corpus: Path, run_dir: Path, ready) -> None:
