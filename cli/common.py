@@ -20,6 +20,14 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
     pass
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr and exit code 2, like every
+    other error of the front ends (``--help`` still shows the usage); its subcommands inherit it."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {' '.join(message.split())}\n")
+
+
 def add_subparser(sub, name: str, help: str, example: str = "", **kw) -> argparse.ArgumentParser:
     """A subcommand whose ``--help`` ends with a usage example."""
     epilog = f"example:\n  {example}" if example else None

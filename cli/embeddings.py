@@ -4,11 +4,11 @@ from __future__ import annotations
 import argparse
 from typing import Sequence
 
-from .common import add_verbosity, run_main
+from .common import Parser, add_verbosity, run_main
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="embeddings",
         description="Train word vectors and language models, query and evaluate them.",
     )
