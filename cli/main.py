@@ -7,7 +7,7 @@ Peace (volume 1) into ``runs/main``.  Extra arguments go to ``embeddings pipelin
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from corpora import corpus_path
 
