@@ -217,10 +217,13 @@ class RunConfig:
             raise ValueError(f"{path}: {exc}") from None
 
 
-#: per nested config, the fields the run sets (left out of the JSON form, refused in it)
+_FIXED = "the job trains a word-level LSTM on its whitespace-separated text"
+#: per nested config, the fields the run sets (left out of the JSON form, refused in it), and why
 OWNED = {
-    "w2v": ("seed", "device"),
-    "lm": ("level", "word_tokenizer", "lang", "arch", "order", "emb_dim", "seed"),
+    "w2v": {"seed": "give seed instead", "device": "give device instead"},
+    "lm": {"level": _FIXED, "word_tokenizer": _FIXED, "arch": _FIXED, "order": "give ngram_order instead",
+           "lang": "give lang instead", "emb_dim": "it is w2v.dim, the size of the vectors the LSTM starts from",
+           "seed": "give seed instead"},
 }
 _SECTIONS = {"w2v": Word2VecConfig, "lm": LMConfig}
 
@@ -241,7 +244,7 @@ def _split(data: Mapping[str, Any]) -> tuple[dict, dict[str, tuple[dict, dict]]]
         if name in names:
             raise ValueError(f"{names[name]} and {given_as} both set {section}.{name}; give one")
         if name in OWNED[section]:
-            raise ValueError(f"{given_as} is set by the run, not by a setting")
+            raise ValueError(f"{given_as} is set by the run ({OWNED[section][name]})")
         values[name], names[name] = value, given_as
 
     for key, value in data.items():
