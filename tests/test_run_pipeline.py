@@ -231,6 +231,36 @@ def test_flags_override_the_config_file_which_overrides_the_defaults(tmp_path):
     assert _settings(args).lang == "en"
 
 
+BOOK = "Война и мир\nI\n  Он пришёл\nдомой. Было поздно.\nII\n  Она спала.\n\nУтро настало.\n"
+
+
+@pytest.mark.parametrize("unit, tfidf_unit, sentences, documents", [
+    # hard-wrapped lines joined into paragraphs, then split; chapters cut at the number-only lines
+    ("sentences", "chapters",
+     ["война и мир i", "он пришел домой", "было поздно", "ii", "она спала", "утро настало"],
+     {"(opening)": "война мир", "I": "пришел домой поздно", "II": "спала утро настало"}),
+    # every non-empty line as it is, the blank line 7 skipped
+    ("lines", "lines",
+     ["война и мир", "i", "он пришел", "домой было поздно", "ii", "она спала", "утро настало"],
+     {"line 1": "война мир", "line 2": "i", "line 3": "пришел", "line 4": "домой поздно", "line 5": "ii",
+      "line 6": "спала", "line 8": "утро настало"}),
+])
+def test_preprocess_cuts_sentences_and_documents_as_the_settings_say(tmp_path, unit, tfidf_unit, sentences,
+                                                                     documents):
+    from embeddings.job.stages import preprocess
+
+    corpus = tmp_path / "book.txt"
+    corpus.write_text(BOOK, encoding="utf-8")
+    config = RunConfig.from_dict({"unit": unit, "tfidf_unit": tfidf_unit, "valid_fraction": 0.2, "workers": 1,
+                                  "lemmatize": False})
+    figures = preprocess(corpus, config, tmp_path / "text", tmp_path)
+    train, valid, docs = ((tmp_path / "text" / name).read_text(encoding="utf-8").splitlines()
+                          for name in ("train.txt", "valid.txt", "documents.txt"))
+    assert train + valid == sentences and valid == sentences[-1:]
+    titles = json.loads((tmp_path / "text" / "titles.json").read_text(encoding="utf-8"))
+    assert dict(zip(titles, docs)) == documents and len(docs) == figures["documents"] == len(documents)
+
+
 def test_english_defaults_and_a_corpus_with_one_text_per_line(tmp_path):
     lines = corpus_path("tinyshakespeare").read_text(encoding="utf-8").splitlines()[:3000]
     corpus = tmp_path / "shakespeare.txt"
