@@ -126,8 +126,8 @@ class RunConfig:
     seed: int = option(0, "random seed")
 
     def __post_init__(self):
-        # lang is checked here rather than by choices in the metadata: a choice list would make
-        # the flag's parser reject it first, with a usage message instead of the one-line error
+        # lang is checked here rather than by choices in the metadata: with a choice list the
+        # flag parser would refuse it first, as argparse words it, not as the config error does
         if self.lang not in LANG_DEFAULTS:
             raise ValueError(f"lang must be one of {', '.join(LANG_DEFAULTS)}, got {self.lang!r}")
         check_fields(self)
