@@ -56,6 +56,18 @@ def _gradients(scores: torch.Tensor, lr: float) -> torch.Tensor:
     return g.mul_(lr)
 
 
+def row_scale(index: torch.Tensor, n_rows: int, cap: float, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Per entry of ``index``, ``min(1, cap / n)`` where ``n`` is how often its row occurs in ``index``.
+
+    Scaling each entry's update by this caps a row's summed step in one block at ``cap``
+    updates' worth: rows seen at most ``cap`` times get the plain sum, as one at a time would;
+    ``cap=1`` divides each row's sum by its count.  ``weight`` counts only the entries that
+    carry an update (the real context slots).
+    """
+    counts = torch.bincount(index, weights=weight, minlength=n_rows).to(torch.float32)
+    return (cap / counts.clamp_(min=cap)).index_select(0, index)
+
+
 def _loss(scores: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """Summed ``-log s(x_pos) - sum log s(-x_neg)`` over the examples with ``weight`` 1."""
     per = logsigmoid(scores[..., 0]) + logsigmoid(-scores[..., 1:]).sum(-1)
@@ -69,11 +81,13 @@ def skipgram_step(
     targets: torch.Tensor,
     lr: float,
     with_loss: bool = False,
+    row_cap: float | None = None,
 ) -> torch.Tensor | None:
     """One SGD step on skip-gram windows.
 
     ``context`` (B, 2W) ids and ``mask`` (B, 2W) bool marking the real context words;
-    ``targets`` (B, 1+k) the centre word then the window's ``k`` noise words.
+    ``targets`` (B, 1+k) the centre word then the window's ``k`` noise words.  ``row_cap``
+    caps each row's summed update in the block (:func:`row_scale`); ``None``: plain sums.
     Returns the summed loss over the real pairs when ``with_loss`` (a 0-d tensor), else None.
     """
     b, slots = context.shape
@@ -86,6 +100,10 @@ def skipgram_step(
     g = _gradients(scores, lr).mul_(maskf.unsqueeze(2))                            # padded slots: 0
     grad_u = torch.bmm(g.transpose(1, 2), h)                                       # (B, 1+k, D)
     grad_h = torch.bmm(g, u)                                                       # (B, 2W, D)
+    if row_cap is not None:
+        v = tables.w_in.shape[0]
+        grad_u.mul_(row_scale(targets.reshape(-1), v, row_cap).view(b, -1, 1))
+        grad_h.mul_(row_scale(context.reshape(-1), v, row_cap, maskf.reshape(-1)).view(b, slots, 1))
     tables.w_out.index_add_(0, targets.reshape(-1), grad_u.view(-1, dim))
     tables.w_in.index_add_(0, context.reshape(-1), grad_h.view(-1, dim))
     return loss
@@ -108,13 +126,14 @@ def cbow_step(
     targets: torch.Tensor,
     lr: float,
     with_loss: bool = False,
+    row_cap: float | None = None,
 ) -> torch.Tensor | None:
     """One SGD step on CBOW windows (same arguments as ``skipgram_step``).
 
     Windows without any real context word are left out of the step.
     """
     flat_ctx, rows, n_ctx = cbow_flatten(context, mask)
-    return cbow_step_flat(tables, flat_ctx, rows, n_ctx, targets, lr, with_loss)
+    return cbow_step_flat(tables, flat_ctx, rows, n_ctx, targets, lr, with_loss, row_cap)
 
 
 def cbow_step_flat(
@@ -125,6 +144,7 @@ def cbow_step_flat(
     targets: torch.Tensor,
     lr: float,
     with_loss: bool = False,
+    row_cap: float | None = None,
 ) -> torch.Tensor | None:
     """``cbow_step`` on windows already flattened by :func:`cbow_flatten`."""
     dim = tables.w_in.shape[1]
@@ -140,6 +160,11 @@ def cbow_step_flat(
     g = _gradients(scores, lr)
     grad_u = g.unsqueeze(2) * h.unsqueeze(1)                                       # outer products (B, 1+k, D)
     grad_h = torch.bmm(g.unsqueeze(1), u).squeeze(1)                               # (B, D)
+    grad_ctx = grad_h.index_select(0, rows)                                         # (M, D)
+    if row_cap is not None:
+        v = tables.w_in.shape[0]
+        grad_u.mul_(row_scale(targets.reshape(-1), v, row_cap).view(targets.shape[0], -1, 1))
+        grad_ctx.mul_(row_scale(flat_ctx, v, row_cap).unsqueeze(1))
     tables.w_out.index_add_(0, targets.reshape(-1), grad_u.view(-1, dim))
-    tables.w_in.index_add_(0, flat_ctx, grad_h.index_select(0, rows))
+    tables.w_in.index_add_(0, flat_ctx, grad_ctx)
     return loss

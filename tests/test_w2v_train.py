@@ -9,6 +9,7 @@ import torch
 
 from corpora import corpus_path
 from embeddings.device import resolve_device
+from embeddings.word2vec import blocks as w2v_blocks
 from embeddings.word2vec import trainer as w2v_trainer
 from embeddings.sgns import SGNSTables, cbow_flatten, cbow_step, skipgram_step
 from embeddings.word2vec import DeviceSampler, Word2VecConfig, default_batch_size, encode_corpus, train_word2vec
@@ -102,7 +103,7 @@ def test_windows_drawn_ahead_split_into_the_same_blocks(sg, n, block):
     docs = torch.tensor([i // 11 for i in range(n)])
     centres, context, mask = sampler.windows(ids, docs, 0, n)
     targets = torch.cat([centres.unsqueeze(1), sampler.negatives(centres)], dim=1)
-    run = w2v_trainer.BlockTrainer(cfg, None, sampler, block, total=1)
+    run = w2v_blocks.BlockTrainer(cfg, None, sampler, block, total=1)
     got = list(run._blocks(context, mask, targets, block))
     starts = list(range(0, n, block))
     assert [size for _, size, _ in got] == [min(block, n - s) for s in starts]

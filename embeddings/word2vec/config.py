@@ -13,7 +13,7 @@ from ..device import DEVICE_HELP, check_device_name
 
 #: fields that change how fast a run goes, not what it computes (a checkpoint made with other
 #: values of these can be resumed; a cache or fingerprint ignores them)
-RUNTIME_FIELDS = ("device", "threads", "workers")
+RUNTIME_FIELDS = ("device", "threads", "workers", "sync_words")
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,9 @@ class Word2VecConfig:
     epochs: int = option(5, "passes over the corpus", min=1)
     min_count: int = option(5, "drop words seen fewer times", min=1)
     max_vocab: int | None = option(None, "keep at most this many most frequent words", min=1)
+    count_cap: int | None = option(
+        4_000_000, "while counting a cached corpus, hold at most this many distinct words, pruning the rarest "
+                   "(bounds the memory of the counting pass, like gensim's max_vocab_size)", min=1)
     sample: float = option(1e-3, "subsampling threshold (0: off)", min=0, lt=1)
     ns_exponent: float = option(0.75, "power of the unigram noise distribution")
     lr: float | None = option(None, "start learning rate (default 0.025 skip-gram, 0.05 CBOW)", gt=0)
@@ -34,12 +37,17 @@ class Word2VecConfig:
     batch_size: int | None = option(
         None, "centre words per step (default: vocabulary/10 within 256..1024 on CPU, ..16384 on GPU; "
               "half that for CBOW)", min=1)
+    row_cap: float | None = option(
+        None, "cap each table row's summed update in a block at this many updates' worth "
+              "(1: divide by its count in the block; none: plain sums)", gt=0)
     seed: int = option(0, "random seed (reproducible on the same device)")
     device: str = option("auto", DEVICE_HELP)
     threads: int = option(0, "CPU threads for torch's operations (0: torch's default)", min=0)
     workers: int = option(
         1, "CPU worker threads updating the tables Hogwild-style, like gensim's workers "
            "(more than 1 is faster but not bit-reproducible)", min=1)
+    sync_words: int = option(
+        1_000_000, "under torchrun: average the processes' tables every this many corpus words", min=1)
 
     def __post_init__(self) -> None:
         check_fields(self)

@@ -26,6 +26,11 @@ class EncodedCorpus:
     n_tokens: int          # tokens read, out-of-vocabulary ones included
 
     @property
+    def n_ids(self) -> int:
+        """In-vocabulary tokens."""
+        return int(self.ids.size)
+
+    @property
     def counts(self) -> np.ndarray:
         """How often each vocabulary word occurs, in id order."""
         return np.array([self.vocab.counts[t] for t in self.vocab.id_to_token], dtype=np.int64)

@@ -27,9 +27,13 @@ class DeviceSampler:
         self.offsets = torch.tensor(offs, dtype=torch.int64, device=device)
         self.abs_offsets = self.offsets.abs()
 
+    def keep_mask(self, ids: torch.Tensor) -> torch.Tensor:
+        """(N,) bool: each occurrence kept with its word's keep probability."""
+        return torch.rand(ids.shape, device=self.device, generator=self.gen) < self.keep[ids]
+
     def subsample(self, ids: torch.Tensor, docs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Keep each occurrence with its word's keep probability: (kept ids (M,), their docs (M,))."""
-        keep = torch.rand(ids.shape, device=self.device, generator=self.gen) < self.keep[ids]
+        """The kept occurrences: (kept ids (M,), their docs (M,))."""
+        keep = self.keep_mask(ids)
         return ids[keep], docs[keep]
 
     def windows(

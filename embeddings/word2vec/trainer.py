@@ -1,15 +1,18 @@
 """word2vec training in PyTorch: CBOW and skip-gram with negative sampling, on CPU or GPU.
 
-The whole corpus lives on the device as one integer tensor.  Each epoch::
+The corpus arrives in chunks of word ids (the whole of an in-memory ``EncodedCorpus``, or
+sentence-aligned pieces of a :mod:`~embeddings.word2vec.cache` file).  Each epoch::
 
-    ids (N,) ──subsample (keep probability, embeddings.pairs)──▶ kept ids (M,)
+    chunk ids (n,) ──subsample (keep probability, embeddings.pairs)──▶ kept ids (m,)
       └─ blocks of B centre words ─▶ dynamic windows (B, 2W) + k noise words (B, k)
            ─▶ SGD step on the touched rows (embeddings.sgns), learning rate decaying linearly
 
 All sampling runs on the device from one seeded ``torch.Generator``, so a run is
 reproducible on the same device and a resumed run continues exactly where the checkpoint
-left off.  There is no Python loop per word or per pair, only one per block.  On the CPU,
-``workers > 1`` runs Hogwild threads that share the tables (:meth:`BlockTrainer.parallel`).
+left off.  There is no Python loop per word or per pair, only one per block
+(:mod:`~embeddings.word2vec.blocks`).  Under ``torchrun`` each process trains its share of
+every chunk and the tables are averaged every ``sync_words`` words
+(:mod:`~embeddings.word2vec.distributed`).
 
 References: Mikolov et al. 2013 (both papers) and the C tool ``word2vec.c``, whose defaults
 are followed (sample 1e-3, window drawn from 1..W, noise exponent 0.75, learning rate
@@ -19,55 +22,83 @@ from __future__ import annotations
 
 import logging
 import math
-import sys
-import threading
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import torch
 from tqdm import tqdm
 
 from ..device import resolve_device
 from ..keyedvectors import KeyedVectors
-from ..sgns import SGNSTables, cbow_flatten, cbow_step_flat, skipgram_step
+from ..sgns import SGNSTables
+from .blocks import BlockTrainer
+from .cache import DEFAULT_CHUNK, CorpusCache, cached_corpus, full_fingerprint, open_cache
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import Word2VecConfig, default_batch_size
 from .corpus import EncodedCorpus, encode_corpus
+from .distributed import Group, join, leave
 from .sampler import DeviceSampler
 
 log = logging.getLogger(__name__)
 
-#: seconds; the interpreter's thread switch interval while Hogwild threads train (see ``BlockTrainer.parallel``)
-HOGWILD_SWITCH_INTERVAL = 1e-4
-#: blocks whose windows and noise words are drawn in one go (sampling never reads the tables,
-#: so drawing ahead changes nothing but the number of small torch calls per block)
-SAMPLE_BLOCKS = 16
-
 
 def train_word2vec(
-    token_corpus: Iterable[Sequence[str]] | EncodedCorpus,
+    token_corpus: Iterable[Sequence[str]] | EncodedCorpus | CorpusCache,
     config: Word2VecConfig = Word2VecConfig(),
     checkpoint_dir: str | Path | None = None,
     resume: bool = False,
     progress: bool = True,
+    cache_dir: str | Path | None = None,
+    fingerprint: dict | None = None,
 ) -> KeyedVectors:
-    """Train word vectors on token lists (or an ``EncodedCorpus``); returns the input vectors.
+    """Train word vectors on token lists (or an encoded corpus); returns the input vectors.
 
-    With ``checkpoint_dir`` the tables, the random state and the vocabulary are saved after
-    every epoch; ``resume=True`` continues from the last saved epoch there.
+    Token lists are encoded in memory, or, with ``cache_dir``, counted and written to a corpus
+    cache there and streamed back in chunks (memory bounded by the vocabulary and a chunk);
+    ``fingerprint`` (the identity of the input: file, size, tokenizer settings) lets a later
+    run reuse that cache.  With ``checkpoint_dir`` the tables, the random state and the
+    vocabulary are saved after every epoch; ``resume=True`` continues from the last saved epoch.
+    Under ``torchrun`` every process returns the same averaged vectors.
     """
-    device = resolve_device(config.device)
+    group, device_name = join(config.device)
+    try:
+        return _train(token_corpus, config, checkpoint_dir, resume, progress, cache_dir, fingerprint, group,
+                      resolve_device(device_name))
+    finally:
+        leave(group)
+
+
+def _corpus(token_corpus, config: Word2VecConfig, cache_dir, fingerprint, group: Group):
+    if isinstance(token_corpus, (EncodedCorpus, CorpusCache)):
+        return token_corpus
+    if cache_dir is None:
+        return encode_corpus(token_corpus, config.min_count, config.max_vocab)
+    args = (token_corpus, cache_dir, config.min_count, config.max_vocab, config.count_cap)
+    if group.main:  # one process writes the cache, the others read it
+        corpus = cached_corpus(*args, fingerprint=fingerprint if group.world == 1 else (fingerprint or {}))
+    group.barrier()
+    if not group.main:
+        corpus = open_cache(cache_dir, full_fingerprint(fingerprint, config.min_count, config.max_vocab,
+                                                        config.count_cap))
+        if corpus is None:
+            raise ValueError(f"{cache_dir}: process {group.rank} cannot read the corpus cache that process 0 "
+                             "wrote (is the folder on a file system every process sees?)")
+    return corpus
+
+
+def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, progress: bool, cache_dir,
+           fingerprint, group: Group, device: torch.device) -> KeyedVectors:
     if config.threads:
         torch.set_num_threads(config.threads)
-    corpus = token_corpus if isinstance(token_corpus, EncodedCorpus) else encode_corpus(
-        token_corpus, config.min_count, config.max_vocab)
+    corpus = _corpus(token_corpus, config, cache_dir, fingerprint, group)
     vocab = corpus.vocab
     if len(vocab) < 2:
         raise ValueError(f"negative sampling needs at least 2 words in the vocabulary, got {vocab.id_to_token}")
     counts = corpus.counts
+    n_words = corpus.n_ids
     log.info("word2vec: %d tokens, %d in vocabulary, %d distinct words, device %s",
-             corpus.n_tokens, corpus.ids.size, len(vocab), device)
+             corpus.n_tokens, n_words, len(vocab), device)
 
     gen = torch.Generator(device=device)
     gen.manual_seed(config.seed)
@@ -77,15 +108,13 @@ def train_word2vec(
     if checkpoint_dir is not None and resume:
         first_epoch = load_checkpoint(Path(checkpoint_dir), config, vocab, tables, gen)
 
-    ids = torch.as_tensor(corpus.ids, device=device)
-    docs = torch.as_tensor(corpus.docs, device=device)
     batch = config.batch_size or default_batch_size(len(vocab), device.type, config.sg)
     workers = config.workers if device.type == "cpu" else 1
-    n_words = ids.shape[0]
     run = BlockTrainer(config, tables, sampler, batch, total=n_words * config.epochs)
+    feed = ChunkFeed(corpus, device)
 
     bar = tqdm(total=run.total, initial=first_epoch * n_words, unit="word", unit_scale=True,
-               disable=not progress, desc="word2vec", smoothing=0.1)
+               disable=not (progress and group.main), desc="word2vec", smoothing=0.1)
     threads_before = torch.get_num_threads()
     t0 = time.perf_counter()
     try:
@@ -93,13 +122,13 @@ def train_word2vec(
             # Hogwild workers each run single-threaded ops; otherwise torch's own threads.
             torch.set_num_threads(1 if workers > 1 else config.threads)
         for epoch in range(first_epoch, config.epochs):
-            kept, kept_docs = sampler.subsample(ids, docs)
-            run.start_epoch(epoch, n_words, kept.shape[0])
-            if workers == 1:
-                run.shard(kept, kept_docs, 0, kept.shape[0], gen, bar)
-            else:
-                run.parallel(kept, kept_docs, workers, gen, bar)
-            if checkpoint_dir is not None:
+            if group.world > 1:
+                # each process draws its own windows; seeded per epoch, so a resumed run draws the same
+                gen.manual_seed(config.seed * 1_000_003 + epoch * 1009 + group.rank)
+            run.start_epoch(epoch, n_words)
+            for ids, docs in feed:
+                _train_chunk(run, sampler, ids, docs, group, workers, gen, bar)
+            if checkpoint_dir is not None and group.main:
                 save_checkpoint(Path(checkpoint_dir), config, vocab, tables, gen, epoch + 1)
     finally:
         torch.set_num_threads(threads_before)
@@ -111,102 +140,60 @@ def train_word2vec(
     return KeyedVectors(list(vocab.id_to_token), tables.w_in.cpu().numpy().copy(), counts.tolist())
 
 
-class BlockTrainer:
-    """The state one training run shares between its blocks (and Hogwild worker threads)."""
+def _train_chunk(run: BlockTrainer, sampler: DeviceSampler, ids: torch.Tensor, docs: torch.Tensor, group: Group,
+                 workers: int, gen: torch.Generator, bar) -> None:
+    """Subsample one chunk and train this process's share of its centre words."""
+    keep = sampler.keep_mask(ids)
+    kept, kept_docs = ids[keep], docs[keep]
+    lo, hi = 0, kept.shape[0]
+    segments = 1
+    if group.world > 1:
+        # this process's share of the chunk's positions, as kept-word indices
+        raw_lo, raw_hi = group.share(ids.shape[0])
+        lo, hi = int(keep[:raw_lo].sum()), int(keep[:raw_hi].sum())
+        # the same number of averaging points in every process (collectives must match)
+        segments = max(1, math.ceil(ids.shape[0] / run.config.sync_words))
+    run.start_chunk(ids.shape[0], hi - lo)
+    for s in range(segments):
+        a, b = lo + (hi - lo) * s // segments, lo + (hi - lo) * (s + 1) // segments
+        if workers == 1:
+            run.shard(kept, kept_docs, a, b, gen, bar)
+        else:
+            run.parallel(kept, kept_docs, a, b, workers, gen, bar)
+        group.average(run.tables.w_in, run.tables.w_out)
 
-    def __init__(self, config: Word2VecConfig, tables: SGNSTables, sampler: DeviceSampler, batch: int, total: int):
-        self.config, self.tables, self.sampler, self.batch, self.total = config, tables, sampler, batch, total
-        self.step = skipgram_step if config.sg else cbow_step_flat
-        self.start_lr = config.start_lr
-        self.floor = config.start_lr * config.min_lr_ratio
-        self.loss = float("nan")
-        self.done_blocks = 0
 
-    def start_epoch(self, epoch: int, n_words: int, n_kept: int) -> None:
-        self.base, self.n_words, self.n_kept, self.kept_done = epoch * n_words, n_words, max(n_kept, 1), 0
+class ChunkFeed:
+    """The corpus's chunks as device tensors, once per epoch.
 
-    def words_done(self) -> int:
-        """Raw corpus words covered so far (kept words scaled back to the whole corpus)."""
-        return self.base + self.n_words * self.kept_done // self.n_kept
+    An in-memory corpus is one chunk, moved to the device once.  A cache is read chunk by chunk;
+    on a GPU whose free memory holds the whole corpus several times over, the chunks stay there
+    after the first epoch instead of being copied again.
+    """
 
-    def shard(self, kept, kept_docs, lo: int, hi: int, gen: torch.Generator, bar=None,
-              block: int | None = None) -> None:
-        """Train on centres ``lo..hi-1`` of this epoch's kept words, block by block."""
-        sampler = self.sampler
-        block = block or self.batch
-        span = block * SAMPLE_BLOCKS
-        for first in range(lo, hi, span):
-            last = min(first + span, hi)
-            centres, context, mask = sampler.windows(kept, kept_docs, first, last, gen=gen)
-            targets = torch.cat([centres.unsqueeze(1), sampler.negatives(centres, gen)], dim=1)
-            for args, size, examples in self._blocks(context, mask, targets, block):
-                # Linear decay over all epochs, as in the C tool, with a floor at min_lr_ratio.
-                lr = max(self.start_lr * (1.0 - self.words_done() / self.total), self.floor)
-                report = self.done_blocks % 200 == 0
-                loss = self.step(self.tables, *args, lr, with_loss=report)
-                self.done_blocks += 1
-                self.kept_done += size
-                if report and loss is not None:
-                    self.loss = float(loss) / max(int(examples()), 1)
-                    if not math.isfinite(self.loss):
-                        raise ValueError(f"training diverged (loss {self.loss}) with batch_size={self.batch}; "
-                                         "use a smaller --batch-size or --lr")
-                    if bar is not None:
-                        bar.set_postfix(loss=f"{self.loss:.3f}", lr=f"{lr:.5f}", refresh=False)
-                if bar is not None:
-                    bar.update(self.words_done() - bar.n)
+    def __init__(self, corpus, device: torch.device, chunk_words: int = DEFAULT_CHUNK):
+        self.corpus, self.device, self.chunk_words = corpus, device, chunk_words
+        self.resident: list | None = None
+        if isinstance(corpus, EncodedCorpus):
+            self.resident = [self._to_device(corpus.ids, corpus.docs)]
+        elif device.type == "cuda":
+            free, _ = torch.cuda.mem_get_info(device)
+            self._keep = corpus.n_ids * 16 * 4 < free   # ids + docs as int64, with room to spare
+        else:
+            self._keep = False
 
-    def _blocks(self, context, mask, targets, block: int):
-        """Split drawn windows into blocks: (step arguments, centre words, examples counter)."""
-        b = context.shape[0]
-        if self.config.sg:
-            for s in range(0, b, block):
-                e = min(s + block, b)
-                yield (context[s:e], mask[s:e], targets[s:e]), e - s, (lambda m=mask[s:e]: m.sum())
+    def _to_device(self, ids, docs) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.as_tensor(ids, device=self.device), torch.as_tensor(docs, device=self.device)
+
+    def __iter__(self):
+        if self.resident is not None:
+            yield from self.resident
             return
-        flat_ctx, rows, n_ctx = cbow_flatten(context, mask)
-        starts = range(0, b, block)
-        # where each block's words start and end in the flat arrays (one host sync per span)
-        bounds = [0] + torch.cumsum(n_ctx, 0)[[min(s + block, b) - 1 for s in starts]].tolist()
-        for i, s in enumerate(starts):
-            e = min(s + block, b)
-            f0, f1 = bounds[i], bounds[i + 1]
-            yield ((flat_ctx[f0:f1], rows[f0:f1] - s, n_ctx[s:e], targets[s:e]), e - s,
-                   (lambda n=n_ctx[s:e]: (n > 0).sum()))
-
-    def parallel(self, kept, kept_docs, workers: int, gen: torch.Generator, bar) -> None:
-        """Hogwild (Recht et al. 2011), as the C tool and gensim do: each thread trains on its
-        own slice and updates the shared tables without locks.  Faster on several cores, but
-        the result then depends on thread timing."""
-        m = kept.shape[0]
-        edges = [m * w // workers for w in range(workers + 1)]
-        seeds = torch.randint(0, 2**62, (workers,), generator=gen, device=gen.device).tolist()
-        errors: list[BaseException] = []
-
-        def work(w: int) -> None:
-            try:
-                g = torch.Generator(device=gen.device)
-                g.manual_seed(seeds[w])
-                # threads share the block: the centre words in flight together stay one block
-                self.shard(kept, kept_docs, edges[w], edges[w + 1], g, block=max(1, self.batch // workers))
-            except BaseException as exc:  # re-raised in the main thread
-                errors.append(exc)
-
-        threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in range(workers)]
-        # Each block is a few dozen short torch calls, and each call hands the GIL back and forth.
-        # With CPython's default switch interval (5 ms) a thread that wants the GIL back waits out
-        # the whole interval, so two threads ran many times slower than one (War and Peace,
-        # 559-word blocks: 16.6 s against 1.0 s an epoch); at 0.1 ms they run faster than one.
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(interval, HOGWILD_SWITCH_INTERVAL))
-        try:
-            for t in threads:
-                t.start()
-            while any(t.is_alive() for t in threads):
-                threads[0].join(timeout=0.5)
-                bar.set_postfix(loss=f"{self.loss:.3f}", refresh=False)
-                bar.update(self.words_done() - bar.n)
-        finally:
-            sys.setswitchinterval(interval)
-        if errors:
-            raise errors[0]
+        kept = [] if self._keep else None
+        for ids, docs in self.corpus.chunks(self.chunk_words):
+            pair = self._to_device(ids, docs)
+            if kept is not None:
+                kept.append(pair)
+            yield pair
+        if kept is not None:
+            self.resident = kept
