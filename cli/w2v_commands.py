@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -32,6 +33,15 @@ def _token_corpus(args: argparse.Namespace):
     return TokenizedCorpus(TextCorpus(args.corpus, encoding=args.encoding), pipe, workers=args.tokenize_workers)
 
 
+def _corpus_identity(args: argparse.Namespace) -> dict:
+    """What makes the word ids of a corpus file: the file itself and how it is read."""
+    path = Path(args.corpus)
+    st = path.stat()
+    return {"corpus": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+            "encoding": args.encoding, "tokenized": args.tokenized, "lang": args.lang,
+            "lemmatize": args.lemmatize, "keep_case": args.keep_case}
+
+
 def _load(path: str):
     from embeddings.keyedvectors import KeyedVectors
 
@@ -51,8 +61,13 @@ def cmd_train_w2v(args: argparse.Namespace) -> int:
         # gensim reads the corpus once per epoch: tokenize raw text once, not every pass.
         kv = train_gensim(corpus if args.tokenized else list(corpus), config)
     else:
-        ckpt = args.checkpoint_dir or str(args.output) + ".ckpt"
-        kv = train_word2vec(corpus, config, checkpoint_dir=ckpt, resume=args.resume, progress=not args.no_progress)
+        ckpt = Path(args.checkpoint_dir or str(args.output) + ".ckpt")
+        # the corpus is counted once and written as word ids beside the checkpoint; a later run on
+        # the same file with the same reading settings reads the ids instead of tokenizing again
+        kv = train_word2vec(corpus, config, checkpoint_dir=ckpt, resume=args.resume, progress=not args.no_progress,
+                            cache_dir=ckpt / "corpus", fingerprint=_corpus_identity(args))
+        if int(os.environ.get("RANK", "0")) != 0:
+            return 0  # under torchrun, process 0 writes the vectors
     seconds = time.perf_counter() - t0
     kv.save_word2vec_format(args.output)
     from textprep.fileio import write_json

@@ -38,8 +38,6 @@ FORMAT = "embeddings.word2vec.cache"
 VERSION = 1
 #: longer sentences are cut into pieces of this many words
 MAX_SENTENCE = 10_000
-#: words per chunk read back during training (whole sentences; at least MAX_SENTENCE)
-DEFAULT_CHUNK = 1 << 22
 _FLUSH = 1 << 20
 
 
@@ -96,7 +94,7 @@ class CorpusCache:
         """(S,) uint64: the id position where each sentence ends."""
         return np.fromfile(self.folder / "ends.u64", dtype=np.uint64)
 
-    def chunks(self, size: int = DEFAULT_CHUNK) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def chunks(self, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """``(ids (n,) int64, sentence numbers (n,) int64)`` for runs of whole sentences of at
         most ``max(size, MAX_SENTENCE)`` words, in corpus order."""
         size = max(size, MAX_SENTENCE)

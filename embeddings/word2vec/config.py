@@ -13,7 +13,7 @@ from ..device import DEVICE_HELP, check_device_name
 
 #: fields that change how fast a run goes, not what it computes (a checkpoint made with other
 #: values of these can be resumed; a cache or fingerprint ignores them)
-RUNTIME_FIELDS = ("device", "threads", "workers", "sync_words")
+RUNTIME_FIELDS = ("device", "threads", "workers", "sync_words", "chunk_words")
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class Word2VecConfig:
     workers: int = option(
         1, "CPU worker threads updating the tables Hogwild-style, like gensim's workers "
            "(more than 1 is faster but not bit-reproducible)", min=1)
+    chunk_words: int = option(
+        1 << 22, "words of a cached corpus read and moved to the device at a time (whole sentences)", min=1)
     sync_words: int = option(
         1_000_000, "under torchrun: average the processes' tables every this many corpus words", min=1)
 

@@ -33,7 +33,7 @@ from ..device import resolve_device
 from ..keyedvectors import KeyedVectors
 from ..sgns import SGNSTables
 from .blocks import BlockTrainer
-from .cache import DEFAULT_CHUNK, CorpusCache, cached_corpus, full_fingerprint, open_cache
+from .cache import CorpusCache, cached_corpus, full_fingerprint, open_cache
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import Word2VecConfig, default_batch_size
 from .corpus import EncodedCorpus, encode_corpus
@@ -111,7 +111,7 @@ def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, p
     batch = config.batch_size or default_batch_size(len(vocab), device.type, config.sg)
     workers = config.workers if device.type == "cpu" else 1
     run = BlockTrainer(config, tables, sampler, batch, total=n_words * config.epochs)
-    feed = ChunkFeed(corpus, device)
+    feed = ChunkFeed(corpus, device, config.chunk_words)
 
     bar = tqdm(total=run.total, initial=first_epoch * n_words, unit="word", unit_scale=True,
                disable=not (progress and group.main), desc="word2vec", smoothing=0.1)
@@ -171,7 +171,7 @@ class ChunkFeed:
     after the first epoch instead of being copied again.
     """
 
-    def __init__(self, corpus, device: torch.device, chunk_words: int = DEFAULT_CHUNK):
+    def __init__(self, corpus, device: torch.device, chunk_words: int):
         self.corpus, self.device, self.chunk_words = corpus, device, chunk_words
         self.resident: list | None = None
         if isinstance(corpus, EncodedCorpus):
