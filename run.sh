@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine:
 #   ./run.sh main    set up .venv, then run the whole toolkit on a bundled corpus
-#   ./run.sh test    set up .venv, then run the test suite
+#   ./run.sh test    set up .venv (and, as root, Debian's chromium), then run the test suite
 # The virtual environment is created once and reused while pyproject.toml and this
 # script are unchanged.  Environment knobs:
 #   PYTHON=python3.12        interpreter for the new environment (default: python3)
@@ -38,6 +38,19 @@ setup() {
     echo "$want" > "$stamp"
 }
 
+# The explorer's browser tests drive Debian's Chromium (no browser is downloaded by playwright).
+# As root it is installed where missing; otherwise those tests fail and say how to install it.
+browser() {
+    command -v chromium >/dev/null && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "installing Debian's chromium for the browser tests" >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+            || echo "could not install chromium: the browser tests will fail" >&2
+    else
+        echo "chromium is missing (as root: apt-get install chromium): the browser tests will fail" >&2
+    fi
+}
+
 case "${1:-}" in
     main)
         shift
@@ -47,6 +60,7 @@ case "${1:-}" in
     test)
         shift
         setup
+        browser
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
     setup)
