@@ -21,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     lm_commands.register(sub)
     from . import pipeline_commands  # pipeline: every stage on one corpus
     pipeline_commands.register(sub)
+    from . import serve_commands  # serve: the web explorer
+    serve_commands.register(sub)
     return parser
 
 
