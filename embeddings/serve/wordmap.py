@@ -6,7 +6,8 @@ distances on the map follow cosine similarity, the measure the neighbour lists u
 cache holds the words, their positions and a fingerprint of what was projected (method,
 seed, the words and their vectors); a cache whose fingerprint differs, because the vectors
 were retrained, is rebuilt.  A word outside the map is placed at the similarity-weighted mean
-of its nearest mapped words, so the page can show any neighbour near its company.
+of its nearest mapped words (an approximation: t-SNE has no projection for new points), so the
+page can show any neighbour near its company.
 
     computing ──▶ ready      (positions from the cache or from the projection)
         └───────▶ failed     (the projection raised; the error is kept for /api/map)
@@ -31,7 +32,8 @@ from ..plot import project_2d
 log = logging.getLogger(__name__)
 
 MAP_METHODS = ("pca", "tsne")
-NEAREST = 5          # mapped words that place a word outside the map
+NEAREST = 5          # mapped words that place a word outside the map,
+SHARPNESS = 0.1      # weighted by softmax(cos / SHARPNESS): the closest counts most
 Projection = Callable[[np.ndarray, str, int], np.ndarray]
 
 
@@ -162,7 +164,7 @@ class WordMap:
             sims = self._unit @ self.kv.unit_vectors[i]
             k = min(NEAREST, self.n_words)
             near = np.argpartition(-sims, k - 1)[:k]
-            weights = np.clip(sims[near], 0.0, None) + 1e-6
+            weights = np.exp((sims[near] - sims[near].max()) / SHARPNESS)
             x, y = (self._xy[near] * weights[:, None]).sum(0) / weights.sum()
             out.append({"word": word, "x": round(float(x), 4), "y": round(float(y), 4), "on_map": False})
         return out
