@@ -80,7 +80,7 @@ def run_child(target, *args):
 
 
 def merges_lines(path: Path) -> list[str]:
-    return [l for l in path.read_text(encoding="utf-8").splitlines() if not l.startswith("#version")]
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#version")]
 
 
 def main(argv=None) -> int:
@@ -111,8 +111,8 @@ def main(argv=None) -> int:
     for f in files:
         with open(f, encoding="utf-8") as fh:
             lines.extend(line.rstrip("\n") for line in fh)
-    text_mb = sum(len(l.encode("utf-8")) for l in lines) / 1e6
-    chars = sum(len(l) for l in lines)
+    text_mb = sum(len(line.encode("utf-8")) for line in lines) / 1e6
+    chars = sum(len(line) for line in lines)
 
     from textprep.bpe import BPETokenizer
 

@@ -37,12 +37,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from textprep.corpus import TextCorpus  # noqa: E402
-from textprep.normalize import fold_yo, normalize_text  # noqa: E402
-from textprep.parallel import available_cpus  # noqa: E402
-from textprep.pipeline import Pipeline  # noqa: E402
-from textprep.stopwords import load_stopwords  # noqa: E402
-from textprep.tokenize import WORD_RE  # noqa: E402
+from textprep.corpus import TextCorpus
+from textprep.normalize import fold_yo, normalize_text
+from textprep.parallel import available_cpus
+from textprep.pipeline import Pipeline
+from textprep.stopwords import load_stopwords
+from textprep.tokenize import WORD_RE
 
 
 def naive(docs: list[str], stop: frozenset[str], order: str) -> list[list[str]]:

@@ -137,7 +137,8 @@ def main(argv=None) -> int:
         if len(rows) == 1:
             results["modes"][mode] = rows[0]
             continue
-        mean = {k: round(sum(r[k] for r in rows) / len(rows), 4) for k in ("speed_ratio", "analogy_diff", "spearman_diff")}
+        mean = {k: round(sum(r[k] for r in rows) / len(rows), 4)
+                for k in ("speed_ratio", "analogy_diff", "spearman_diff")}
         print(f"{mode:4} mean over seeds {args.seeds}: speed x{mean['speed_ratio']:.2f}, analogy "
               f"{mean['analogy_diff']:+.2f} points, spearman {mean['spearman_diff']:+.4f}", flush=True)
         results["modes"][mode] = {"runs": rows, "mean": mean}

@@ -7,7 +7,7 @@ import dataclasses
 import logging
 import sys
 import typing
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 EXIT_USAGE = 2
 
@@ -57,7 +57,8 @@ def add_config_args(
         origin = typing.get_origin(kind)
         args = [a for a in typing.get_args(kind) if a is not type(None)]
         if kind is bool:
-            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=default, help=helptext)
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=default,
+                                help=helptext)
             continue
         if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)) and len(args) == 1:
             kind = args[0]

@@ -25,7 +25,8 @@ def _token_corpus(args: argparse.Namespace):
         from textprep.filtering import TokenizedCorpus
         from textprep.pipeline import Pipeline, PipelineConfig
     except ImportError as exc:
-        raise CLIError(f"raw-text input needs textprep.pipeline ({exc}); pass --tokenized for whitespace-split text")
+        raise CLIError(f"raw-text input needs textprep.pipeline ({exc}); pass --tokenized for whitespace-split "
+                       "text") from None
     from textprep.corpus import TextCorpus
 
     pipe = Pipeline(PipelineConfig(lang=args.lang, lowercase=not args.keep_case, lemmatize=args.lemmatize,
@@ -197,7 +198,8 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_analogy)
 
     p = add_subparser(sub, "evaluate", "analogy accuracy and word-pair similarity correlation",
-                      example="embeddings evaluate vectors.bin --analogies questions-words.txt --similarity wordsim353.tsv")
+                      example="embeddings evaluate vectors.bin --analogies questions-words.txt "
+                              "--similarity wordsim353.tsv")
     p.add_argument("vectors")
     p.add_argument("--analogies", help="questions-words.txt format (default: the bundled one when neither is given)")
     p.add_argument("--similarity", help="wordsim353.tsv format (default: the bundled one when neither is given)")

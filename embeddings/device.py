@@ -23,7 +23,7 @@ def check_device_name(name: str) -> str:
     return name
 
 
-def resolve_device(name: str) -> "torch.device":
+def resolve_device(name: str) -> torch.device:
     """The ``torch.device`` for ``name``: ``auto`` picks CUDA when present."""
     import torch
 

@@ -12,7 +12,7 @@ trainer does.  It has no GPU code, so ``device`` must be ``auto`` or ``cpu``.
 from __future__ import annotations
 
 import logging
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from .keyedvectors import KeyedVectors
 from .word2vec import Word2VecConfig

@@ -17,8 +17,8 @@ little-endian values and, by the C tool's habit, a newline).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -176,7 +176,7 @@ class KeyedVectors:
                     fh.write(w + " " + " ".join(f"{x:.6g}" for x in v.tolist()) + "\n")
 
     @classmethod
-    def load_word2vec_format(cls, path: str | os.PathLike, binary: bool | None = None) -> "KeyedVectors":
+    def load_word2vec_format(cls, path: str | os.PathLike, binary: bool | None = None) -> KeyedVectors:
         """Read the word2vec text or binary format (``binary=None``: binary for ``.bin``)."""
         path = Path(path)
         if binary is None:

@@ -19,7 +19,7 @@ the functions here are the specification its tests compare against.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -7,7 +7,7 @@ number of words, so it is capped at ``n - 1``.
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

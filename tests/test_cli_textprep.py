@@ -126,7 +126,8 @@ def test_a_value_outside_the_choices_is_one_line_naming_flag_and_value(capsys, f
             main(["preprocess", str(four), flag, value])
         assert info.value.code == 2
         err = capsys.readouterr().err
-        assert err == f"textprep preprocess: error: argument {flag}: invalid choice: '{value}' (choose from {choices})\n"
+        want = f"textprep preprocess: error: argument {flag}: invalid choice: '{value}' (choose from {choices})"
+        assert err == want + "\n"
 
 
 def test_help_shows_an_example(capsys):

@@ -30,7 +30,7 @@ def test_the_readme_names_the_two_commands_and_ci_runs_the_test_one():
     first = SHELL[0].splitlines()
     assert first[0].startswith("./run.sh main") and first[1].startswith("./run.sh test")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert [l for l in ci.splitlines() if l.strip() and not l.startswith("#")][-1].endswith("./run.sh test")
+    assert [ln for ln in ci.splitlines() if ln.strip() and not ln.startswith("#")][-1].endswith("./run.sh test")
 
 
 def test_the_command_tour_runs(workdir):
@@ -38,7 +38,7 @@ def test_the_command_tour_runs(workdir):
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "OMP_NUM_THREADS": "1",
            "PYTHONPATH": str(ROOT)}
-    commands = [l for l in TOUR.splitlines() if l.strip() and not l.startswith(("source ", "#"))]
+    commands = [ln for ln in TOUR.splitlines() if ln.strip() and not ln.startswith(("source ", "#"))]
     assert len(commands) >= 10
     for line in commands:
         line = line.split("  #")[0]

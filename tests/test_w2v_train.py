@@ -9,10 +9,10 @@ import torch
 
 from corpora import corpus_path
 from embeddings.device import resolve_device
-from embeddings.word2vec import blocks as w2v_blocks
-from embeddings.word2vec import trainer as w2v_trainer
 from embeddings.sgns import SGNSTables, cbow_flatten, cbow_step, skipgram_step
 from embeddings.word2vec import DeviceSampler, Word2VecConfig, default_batch_size, encode_corpus, train_word2vec
+from embeddings.word2vec import blocks as w2v_blocks
+from embeddings.word2vec import trainer as w2v_trainer
 
 WORD = re.compile(r"[^\W\d_]+")
 
@@ -227,7 +227,8 @@ def test_war_and_peace_related_words_rank_near_the_top(war_and_peace_vectors):
     # compare ranks: a related word should sit far above where a random word would (the middle).
     kv = war_and_peace_vectors
     related = [("князь", "граф"), ("княжна", "княгиня"), ("сказал", "проговорил"), ("глаза", "лицо"),
-               ("графиня", "княгиня"), ("пьер", "ростов"), ("мать", "дочь"), ("офицеры", "солдаты"), ("отвечал", "спросил")]
+               ("графиня", "княгиня"), ("пьер", "ростов"), ("мать", "дочь"), ("офицеры", "солдаты"),
+               ("отвечал", "спросил")]
     ranks = []
     for a, b in related:
         sims = kv.unit_vectors @ kv.unit_vectors[kv.key_to_index[a]]

@@ -44,7 +44,7 @@ def option(default: Any = _UNSET, help: str = "", *, choices: tuple | None = Non
     return dataclasses.field(default=default, metadata=meta)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _field_kinds(cls: type) -> dict[str, tuple[type, ...]]:
     """For each field, the plain types its annotation admits (``int | None`` -> ``(int, NoneType)``)."""
     hints = typing.get_type_hints(cls)

@@ -8,8 +8,8 @@ numbers travel beside the ids so that no window crosses a document boundary.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 
