@@ -180,18 +180,29 @@
       shown += 1;
     }
     ctx.globalAlpha = 1;
-    // Labels for the most frequent visible words where they fit: a coarse grid of taken cells.
+    // Labels where they fit, on a coarse grid of taken cells: the highlighted words first (the
+    // query's label always), each right of its dot, else left, above or below; then the most
+    // frequent visible words.
     const taken = new Set();
-    const claim = (sx, sy, width) => {
+    const claim = (left, sy, width, force) => {
       const cells = [];
-      for (let cx = Math.floor(sx / 12); cx <= Math.floor((sx + width) / 12); cx++) cells.push(`${cx},${Math.floor(sy / 14)}`);
-      if (cells.some((c) => taken.has(c))) return false;
+      for (let cx = Math.floor(left / 12); cx <= Math.floor((left + width) / 12); cx++) cells.push(`${cx},${Math.floor(sy / 14)}`);
+      if (!force && cells.some((c) => taken.has(c))) return false;
       cells.forEach((c) => taken.add(c));
       return true;
     };
-    ctx.font = "12px system-ui, sans-serif";
     ctx.textBaseline = "middle";
-    for (const m of map.marks) { const [sx, sy] = toScreen(m.x, m.y); claim(sx + 6, sy, ctx.measureText(m.word).width); }
+    ctx.font = "bold 13px system-ui, sans-serif";
+    const marks = [...map.marks].sort((a, b) => (b.role === "query") - (a.role === "query"));
+    const labelled = marks.map((m) => {
+      const [sx, sy] = toScreen(m.x, m.y);
+      const width = ctx.measureText(m.word).width;
+      const spots = [[sx + 8, sy], [sx - 8 - width, sy], [sx - width / 2, sy - 14], [sx - width / 2, sy + 14]];
+      let spot = spots.find(([left, y]) => claim(left, y, width, false));
+      if (!spot && m.role === "query") { spot = spots[0]; claim(spot[0], spot[1], width, true); }
+      return { m, sx, sy, spot };
+    });
+    ctx.font = "12px system-ui, sans-serif";
     ctx.fillStyle = COLORS.label;
     let labels = 0;
     const maxLabels = Math.min(250, 40 + 25 * view.scale);
@@ -199,26 +210,29 @@
       const [sx, sy] = screen[i];
       if (sx < 0 || sy < 0 || sx > w - 20 || sy > h) continue;
       const width = ctx.measureText(map.words[i]).width;
-      if (claim(sx + 4, sy, width)) { ctx.fillText(map.words[i], sx + 4, sy); labels += 1; }
+      if (claim(sx + 4, sy, width, false)) { ctx.fillText(map.words[i], sx + 4, sy); labels += 1; }
     }
-    ctx.font = "bold 13px system-ui, sans-serif";
-    for (const m of map.marks) {
-      const [sx, sy] = toScreen(m.x, m.y);
+    for (const { m, sx, sy } of [...labelled].reverse()) {   // the query's dot on top
       ctx.beginPath();
       ctx.arc(sx, sy, m.role === "query" ? 6 : 4.5, 0, 2 * Math.PI);
-      ctx.fillStyle = COLORS[m.role];
-      ctx.strokeStyle = "#fff";
       ctx.lineWidth = 1.5;
-      if (m.onMap) ctx.fill(); else { ctx.strokeStyle = COLORS[m.role]; }
+      if (m.onMap) { ctx.fillStyle = COLORS[m.role]; ctx.fill(); ctx.strokeStyle = "#fff"; } else ctx.strokeStyle = COLORS[m.role];
       ctx.stroke();
-      ctx.lineWidth = 3;
+    }
+    ctx.font = "bold 13px system-ui, sans-serif";
+    ctx.lineWidth = 3;
+    for (const { m, spot } of labelled) {
+      if (!spot) continue;   // no room: hovering still names it
       ctx.strokeStyle = "rgba(255,255,255,.85)";
-      ctx.strokeText(m.word, sx + 8, sy);
+      ctx.strokeText(m.word, spot[0], spot[1]);
       ctx.fillStyle = COLORS[m.role];
-      ctx.fillText(m.word, sx + 8, sy);
+      ctx.fillText(m.word, spot[0], spot[1]);
     }
     canvas.dataset.points = String(shown);
     canvas.dataset.highlighted = String(map.marks.length);
+    // where the query word is drawn, in CSS pixels of the canvas (read by the browser tests)
+    const query = map.marks.find((m) => m.role === "query");
+    canvas.dataset.query = query ? toScreen(query.x, query.y).map((v) => v.toFixed(1)).join(",") : "";
   }
 
   function resize() {
