@@ -24,6 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from textprep.parallel import available_cpus
+
 
 def _peak_mb() -> tuple[float, float]:
     self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -87,7 +89,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", nargs="+", help="UTF-8 text files")
     ap.add_argument("--vocab-size", type=int, default=32000)
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--workers", type=int, default=available_cpus(), help="processes for ours and tokenizers")
     ap.add_argument("--skip-spm", action="store_true", help="leave sentencepiece out (its training is slow)")
     args = ap.parse_args(argv)
     files = [Path(f) for f in args.corpus]
