@@ -4,6 +4,7 @@ from __future__ import annotations
 import doctest
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from serve_helpers import known_vectors, q
 
 import embeddings.serve.queries
 from embeddings.serve import Limits, WordMap, create_app
+from embeddings.serve.nearest import NearestWords
 from embeddings.serve.queries import error_position
 
 
@@ -63,6 +65,25 @@ def test_analogies_in_both_languages(client):
     assert ru["answers"][0]["word"] == "королева" and len(ru["answers"]) == 5
     en = client.get("/api/analogy", params={"expr": "king -man +woman", "topn": 2, "method": "3cosmul"}).json()
     assert en["answers"][0]["word"] == "queen" and en["method"] == "3cosmul" and len(en["answers"]) == 2
+
+
+def test_answers_batched_across_threads_equal_most_similar(kv):
+    nearest = NearestWords(kv.unit_vectors, max_batch=8)
+    queries = [([i], [], 7) for i in range(0, 300, 3)] + [([0, 5], [4], 5), ([9, 13], [12], 3)]
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda qr: nearest.query(*qr), queries))
+    assert nearest.queries == len(queries) and nearest.batches < len(queries)   # some went together
+    for (pos, neg, topn), got in zip(queries, answers):
+        want = kv.most_similar([kv.index_to_key[i] for i in pos], [kv.index_to_key[i] for i in neg], topn=topn)
+        assert [kv.index_to_key[i] for i, _ in got] == [w for w, _ in want]
+        assert [s for _, s in got] == pytest.approx([s for _, s in want], abs=1e-5)
+
+
+def test_a_failed_product_reaches_its_caller_and_the_worker_goes_on(kv):
+    nearest = NearestWords(kv.unit_vectors)
+    with pytest.raises(ValueError):
+        nearest.scores(np.ones(3, dtype=np.float32))     # 3 values for vectors of dimension 16
+    assert nearest.query([0], [], 1) == [(2, pytest.approx(kv.similarity("король", "принц")))]
 
 
 def test_similarity_is_the_cosine(client, kv):
@@ -160,7 +181,12 @@ def test_a_server_fault_is_a_json_500_without_a_traceback(kv, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
 
+    monkeypatch.setattr(app.state.nearest, "unit", None)   # /api/similar fails too
     monkeypatch.setattr(kv, "most_similar", broken)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        resp = c.get("/api/analogy?expr=king%20-%20man&method=3cosmul")
+    body = error_of(resp, 500)
+    assert "secret internals" not in resp.text and "internal error" in body["error"]
     with TestClient(app, raise_server_exceptions=False) as c:
         resp = c.get("/api/similar?word=king")
     body = error_of(resp, 500)

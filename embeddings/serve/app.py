@@ -10,9 +10,9 @@
 
 Every error is JSON, ``{"error": "...", "param": ..., "words": [...], "position": ...}``
 with a 4xx status (5xx only for a fault of the server, and then without a traceback).
-The handlers are plain functions, which FastAPI runs in its thread pool: numpy releases
-the GIL during the similarity products, so queries proceed side by side, and beside the
-map's background thread.
+The handlers are plain functions, which FastAPI runs in its thread pool; the similarity
+products of concurrent requests go together through ``NearestWords`` (numpy releases the GIL
+meanwhile), beside the map's background thread.
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..keyedvectors import KeyedVectors
 from . import queries
 from .assets import CONTENT_SECURITY_POLICY, load_assets
+from .nearest import NearestWords
 from .queries import Limits, QueryError
 from .wordmap import WordMap
 
@@ -52,11 +53,12 @@ def create_app(kv: KeyedVectors, word_map: WordMap | None = None, limits: Limits
     limits = limits or Limits()
     if word_map is None:
         word_map = WordMap(kv, n_words=min(1000, limits.map_words_max)).start()
-    kv.unit_vectors  # noqa: B018  computed now, once, rather than by the first concurrent requests
+    # unit vectors computed now, once, rather than by the first concurrent requests
+    nearest = NearestWords(kv.unit_vectors)
     assets = load_assets()
     # The interactive API docs would load their scripts from a CDN: left out.
     app = FastAPI(title="embeddings explorer", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.kv, app.state.word_map, app.state.limits = kv, word_map, limits
+    app.state.kv, app.state.word_map, app.state.limits, app.state.nearest = kv, word_map, limits, nearest
 
     # -- errors: always JSON, never a traceback ------------------------------------------
     @app.exception_handler(QueryError)
@@ -107,11 +109,11 @@ def create_app(kv: KeyedVectors, word_map: WordMap | None = None, limits: Limits
 
     @app.get("/api/similar")
     def similar(word: str | None = None, topn: str | None = None) -> JSONResponse:
-        return _json(queries.similar(kv, word, topn, limits))
+        return _json(queries.similar(kv, word, topn, limits, nearest))
 
     @app.get("/api/analogy")
     def analogy(expr: str | None = None, topn: str | None = None, method: str | None = None) -> JSONResponse:
-        return _json(queries.analogy(kv, expr, topn, method, limits))
+        return _json(queries.analogy(kv, expr, topn, method, limits, nearest))
 
     @app.get("/api/similarity")
     def similarity(a: str | None = None, b: str | None = None) -> JSONResponse:

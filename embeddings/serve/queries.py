@@ -28,6 +28,7 @@ from textprep.normalize import normalize_text
 
 from ..evaluate import parse_analogy
 from ..keyedvectors import KeyedVectors
+from .nearest import NearestWords
 
 METHODS = ("3cosadd", "3cosmul")
 
@@ -96,11 +97,23 @@ def _pairs(pairs: list[tuple[str, float]]) -> list[dict]:
     return [{"word": w, "score": round(s, 4)} for w, s in pairs]
 
 
-def similar(kv: KeyedVectors, word: str | None, topn: str | None, limits: Limits = Limits()) -> dict:
-    """The ``topn`` nearest words by cosine: ``{"query", "word", "topn", "neighbours": [{word, score}]}``."""
+def _nearest(kv: KeyedVectors, nearest: NearestWords | None, positive: list[str], negative: list[str], topn: int,
+             method: str = "3cosadd") -> list[tuple[str, float]]:
+    if nearest is None or method != "3cosadd":
+        return kv.most_similar(positive=positive, negative=negative, topn=topn, method=method)
+    rows = nearest.query([kv.key_to_index[w] for w in positive], [kv.key_to_index[w] for w in negative], topn)
+    return [(kv.index_to_key[i], s) for i, s in rows]
+
+
+def similar(kv: KeyedVectors, word: str | None, topn: str | None, limits: Limits = Limits(),
+            nearest: NearestWords | None = None) -> dict:
+    """The ``topn`` nearest words by cosine: ``{"query", "word", "topn", "neighbours": [{word, score}]}``.
+
+    ``nearest`` batches the products of concurrent requests; without it ``kv.most_similar`` answers.
+    """
     n = parse_topn(topn, limits)
     found = find_word(kv, word, "word", limits)
-    return {"query": word, "word": found, "topn": n, "neighbours": _pairs(kv.most_similar(found, topn=n))}
+    return {"query": word, "word": found, "topn": n, "neighbours": _pairs(_nearest(kv, nearest, [found], [], n))}
 
 
 def similarity(kv: KeyedVectors, a: str | None, b: str | None, limits: Limits = Limits()) -> dict:
@@ -140,7 +153,7 @@ def error_position(expr: str) -> int:
 
 
 def analogy(kv: KeyedVectors, expr: str | None, topn: str | None, method: str | None = None,
-            limits: Limits = Limits()) -> dict:
+            limits: Limits = Limits(), nearest: NearestWords | None = None) -> dict:
     """Answers to ``король - мужчина + женщина`` (the CLI's syntax):
     ``{"expr", "positive", "negative", "method", "answers": [{word, score}]}``."""
     n = parse_topn(topn, limits, default=5)
@@ -169,5 +182,5 @@ def analogy(kv: KeyedVectors, expr: str | None, topn: str | None, method: str | 
                          words=[w for w, _ in missing], positions=[p for _, p in missing])
     pos = [found[w] for w in positive]
     neg = [found[w] for w in negative]
-    answers = kv.most_similar(positive=pos, negative=neg, topn=n, method=method)
+    answers = _nearest(kv, nearest, pos, neg, n, method)
     return {"expr": text, "positive": pos, "negative": neg, "method": method, "topn": n, "answers": _pairs(answers)}
