@@ -1,10 +1,10 @@
 """word2vec quality against block size: the table behind the GPU block default.
 
     python benchmarks/bench_blocks.py ../shared/data/en_corpus --epochs 5 --modes sg cbow \
-        --blocks 1024 4096 16384 65536 --row-caps none 1 --gensim
+        --blocks 1024 4096 16384 65536 --updates sum sequential --gensim
 
 The GPU runs blocks of thousands of centre words per step.  The arithmetic of a block is the
-same on any device, so this runs it on the CPU: for each mode, block size and ``row_cap`` it
+same on any device, so this runs it on the CPU: for each mode, block size and ``block_update`` it
 trains our word2vec on the same token lists (one worker, so each block is one step) and prints
 analogy accuracy (questions-words.txt) and Spearman's rho (WordSim-353); ``--gensim`` adds
 gensim's figures from the same run as the yardstick.  A setting that diverges is printed as
@@ -27,10 +27,6 @@ from bench_word2vec import SHARED, quality, read_corpus, run_gensim  # noqa: E40
 from embeddings.word2vec import Word2VecConfig, encode_corpus, train_word2vec  # noqa: E402
 
 
-def _cap(text: str) -> float | None:
-    return None if text == "none" else float(text)
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("corpus", type=Path, help="text file or folder of .txt files")
@@ -38,7 +34,8 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--modes", nargs="+", choices=["sg", "cbow"], default=["sg", "cbow"])
     p.add_argument("--blocks", type=int, nargs="+", default=[1024, 4096, 16384, 65536])
-    p.add_argument("--row-caps", type=_cap, nargs="+", default=[None], help="row_cap values ('none': plain sums)")
+    p.add_argument("--updates", nargs="+", choices=["sum", "sequential"], default=["sum", "sequential"],
+                   help="block_update values to compare")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--gensim", action="store_true", help="also train gensim (2 workers) as the yardstick")
@@ -62,8 +59,8 @@ def main(argv=None) -> int:
             print(f"{mode:4} gensim                     analogy {rows[-1]['analogy']:5.2f}%  "
                   f"spearman {rows[-1]['spearman']:.4f}", flush=True)
         for block in args.blocks:
-            for cap in args.row_caps:
-                config = Word2VecConfig(**{**base.to_dict(), "batch_size": block, "row_cap": cap})
+            for update in args.updates:
+                config = Word2VecConfig(**{**base.to_dict(), "batch_size": block, "block_update": update})
                 t0 = time.perf_counter()
                 try:
                     kv = train_word2vec(enc, config, progress=False)
@@ -72,12 +69,12 @@ def main(argv=None) -> int:
                     if "diverged" not in str(exc):
                         raise
                     row = {"analogy": None, "spearman": None, "diverged": True}
-                row = {"mode": mode, "trainer": "ours", "block": block, "row_cap": cap,
+                row = {"mode": mode, "trainer": "ours", "block": block, "block_update": update,
                        "train_s": round(time.perf_counter() - t0, 1), **row}
                 rows.append(row)
                 shown = ("diverged" if row.get("diverged") else
                          f"analogy {row['analogy']:5.2f}%  spearman {row['spearman']:.4f}")
-                print(f"{mode:4} ours block {block:>6} cap {cap!s:>5}  {shown}  ({row['train_s']} s)", flush=True)
+                print(f"{mode:4} ours block {block:>6} {update:>10}  {shown}  ({row['train_s']} s)", flush=True)
     if args.json:
         args.json.write_text(json.dumps({"corpus": str(args.corpus), "tokens": n_tokens, "epochs": args.epochs,
                                          "rows": rows}, indent=2) + "\n", encoding="utf-8")

@@ -56,16 +56,28 @@ def _gradients(scores: torch.Tensor, lr: float) -> torch.Tensor:
     return g.mul_(lr)
 
 
-def row_scale(index: torch.Tensor, n_rows: int, cap: float, weight: torch.Tensor | None = None) -> torch.Tensor:
-    """Per entry of ``index``, ``min(1, cap / n)`` where ``n`` is how often its row occurs in ``index``.
+def sequential_scale(index: torch.Tensor, n_rows: int, count: torch.Tensor, curvature: torch.Tensor,
+                     lr: float) -> torch.Tensor:
+    """Per entry of ``index``: how much of its row's summed block step to apply.
 
-    Scaling each entry's update by this caps a row's summed step in one block at ``cap``
-    updates' worth: rows seen at most ``cap`` times get the plain sum, as one at a time would;
-    ``cap=1`` divides each row's sum by its count.  ``weight`` counts only the entries that
-    carry an update (the real context slots).
+    A row that receives ``n`` updates in one block gets the sum of ``n`` gradients taken at
+    the same stale point, where SGD one example at a time would have moved it after each.
+    On a loss that is locally quadratic along the step, with curvature ``c`` per update,
+    ``n`` sequential steps of size ``lr`` cover ``(1 - (1 - lr c)^n) / (lr c)`` times the
+    gradient where the stale sum covers ``n`` times it; this returns the ratio of the two, so
+    the row lands where the sequential steps would have taken it.  A row updated once keeps
+    its step exactly (ratio 1), a row updated many times approaches one Newton step.
+
+    ``count`` (E,) is how many updates each entry carries and ``curvature`` (E,) their summed
+    curvature (``sigmoid'(score) * |other side|^2`` for a negative-sampling pair).
     """
-    counts = torch.bincount(index, weights=weight, minlength=n_rows).to(torch.float32)
-    return (cap / counts.clamp_(min=cap)).index_select(0, index)
+    n = torch.bincount(index, weights=count, minlength=n_rows)
+    c = torch.bincount(index, weights=curvature, minlength=n_rows)
+    touched = n > 0
+    a = (lr * c / n.clamp(min=1e-12)).clamp_(1e-12, 1.0 - 1e-6)           # per-update contraction
+    ratio = -torch.expm1(n * torch.log1p(-a)) / (n * a).clamp(min=1e-30)
+    ratio = torch.where(touched & (n > 1), ratio, torch.ones_like(ratio)).to(torch.float32)
+    return ratio.index_select(0, index)
 
 
 def _loss(scores: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -81,13 +93,14 @@ def skipgram_step(
     targets: torch.Tensor,
     lr: float,
     with_loss: bool = False,
-    row_cap: float | None = None,
+    sequential: bool = False,
 ) -> torch.Tensor | None:
     """One SGD step on skip-gram windows.
 
     ``context`` (B, 2W) ids and ``mask`` (B, 2W) bool marking the real context words;
-    ``targets`` (B, 1+k) the centre word then the window's ``k`` noise words.  ``row_cap``
-    caps each row's summed update in the block (:func:`row_scale`); ``None``: plain sums.
+    ``targets`` (B, 1+k) the centre word then the window's ``k`` noise words.
+    ``sequential=True`` scales each row's summed step to the one sequential steps would take
+    (:func:`sequential_scale`); otherwise the block's steps simply add up.
     Returns the summed loss over the real pairs when ``with_loss`` (a 0-d tensor), else None.
     """
     b, slots = context.shape
@@ -100,10 +113,15 @@ def skipgram_step(
     g = _gradients(scores, lr).mul_(maskf.unsqueeze(2))                            # padded slots: 0
     grad_u = torch.bmm(g.transpose(1, 2), h)                                       # (B, 1+k, D)
     grad_h = torch.bmm(g, u)                                                       # (B, 2W, D)
-    if row_cap is not None:
+    if sequential:
         v = tables.w_in.shape[0]
-        grad_u.mul_(row_scale(targets.reshape(-1), v, row_cap).view(b, -1, 1))
-        grad_h.mul_(row_scale(context.reshape(-1), v, row_cap, maskf.reshape(-1)).view(b, slots, 1))
+        sig = torch.sigmoid(scores)
+        sp = sig.mul_(1.0 - sig).mul_(maskf.unsqueeze(2))                         # sigmoid' on real pairs
+        per_target = maskf.sum(1, keepdim=True).expand(b, targets.shape[1])       # one update per real pair
+        grad_u.mul_(sequential_scale(targets.reshape(-1), v, per_target.reshape(-1),
+                                     (sp * h.pow(2).sum(2).unsqueeze(2)).sum(1).reshape(-1), lr).view(b, -1, 1))
+        grad_h.mul_(sequential_scale(context.reshape(-1), v, maskf.reshape(-1),
+                                     (sp * u.pow(2).sum(2).unsqueeze(1)).sum(2).reshape(-1), lr).view(b, slots, 1))
     tables.w_out.index_add_(0, targets.reshape(-1), grad_u.view(-1, dim))
     tables.w_in.index_add_(0, context.reshape(-1), grad_h.view(-1, dim))
     return loss
@@ -126,14 +144,14 @@ def cbow_step(
     targets: torch.Tensor,
     lr: float,
     with_loss: bool = False,
-    row_cap: float | None = None,
+    sequential: bool = False,
 ) -> torch.Tensor | None:
     """One SGD step on CBOW windows (same arguments as ``skipgram_step``).
 
     Windows without any real context word are left out of the step.
     """
     flat_ctx, rows, n_ctx = cbow_flatten(context, mask)
-    return cbow_step_flat(tables, flat_ctx, rows, n_ctx, targets, lr, with_loss, row_cap)
+    return cbow_step_flat(tables, flat_ctx, rows, n_ctx, targets, lr, with_loss, sequential)
 
 
 def cbow_step_flat(
@@ -144,7 +162,7 @@ def cbow_step_flat(
     targets: torch.Tensor,
     lr: float,
     with_loss: bool = False,
-    row_cap: float | None = None,
+    sequential: bool = False,
 ) -> torch.Tensor | None:
     """``cbow_step`` on windows already flattened by :func:`cbow_flatten`."""
     dim = tables.w_in.shape[1]
@@ -161,10 +179,18 @@ def cbow_step_flat(
     grad_u = g.unsqueeze(2) * h.unsqueeze(1)                                       # outer products (B, 1+k, D)
     grad_h = torch.bmm(g.unsqueeze(1), u).squeeze(1)                               # (B, D)
     grad_ctx = grad_h.index_select(0, rows)                                         # (M, D)
-    if row_cap is not None:
+    if sequential:
         v = tables.w_in.shape[0]
-        grad_u.mul_(row_scale(targets.reshape(-1), v, row_cap).view(targets.shape[0], -1, 1))
-        grad_ctx.mul_(row_scale(flat_ctx, v, row_cap).unsqueeze(1))
+        has = (n_ctx > 0).to(h.dtype)
+        sig = torch.sigmoid(scores)
+        sp = sig.mul_(1.0 - sig).mul_(has.unsqueeze(1))                               # (B, 1+k)
+        per_target = has.unsqueeze(1).expand_as(sp)                                  # one update per window
+        grad_u.mul_(sequential_scale(targets.reshape(-1), v, per_target.reshape(-1),
+                                     (sp * h.pow(2).sum(1, keepdim=True)).reshape(-1), lr).view_as(sp).unsqueeze(2))
+        # a context row moved by d moves the mean h by d / n: its curvature is the window's over n
+        per_window = (sp * u.pow(2).sum(2)).sum(1) / n_ctx.clamp(min=1)
+        grad_ctx.mul_(sequential_scale(flat_ctx, v, torch.ones_like(flat_ctx, dtype=h.dtype),
+                                       per_window.index_select(0, rows), lr).unsqueeze(1))
     tables.w_out.index_add_(0, targets.reshape(-1), grad_u.view(-1, dim))
     tables.w_in.index_add_(0, flat_ctx, grad_ctx)
     return loss

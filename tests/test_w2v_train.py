@@ -253,3 +253,57 @@ def test_hogwild_training_restores_the_interpreter_switch_interval():
     docs = [["a", "b", "c", "d"] * 50, ["b", "c", "a", "d"] * 50] * 20
     train_word2vec(docs, Word2VecConfig(dim=8, epochs=1, min_count=1, workers=2, batch_size=64), progress=False)
     assert sys.getswitchinterval() == before
+
+
+def test_sequential_scale_by_hand():
+    from embeddings.sgns import sequential_scale
+
+    # row 0: three updates of curvature 2 at lr 0.1 -> contraction a = 0.2 per update;
+    # sequential steps cover (1 - 0.8^3) / 0.2 = 2.44 gradients where the stale sum covers 3
+    index = torch.tensor([0, 0, 0, 1, 2])
+    count = torch.tensor([1.0, 1.0, 1.0, 1.0, 0.0])      # row 2: an entry that carries no update
+    curvature = torch.tensor([2.0, 2.0, 2.0, 5.0, 0.0])
+    got = sequential_scale(index, 4, count, curvature, lr=0.1)
+    want = (1 - 0.8**3) / (3 * 0.2)
+    np.testing.assert_allclose(got.numpy(), [want, want, want, 1.0, 1.0], rtol=1e-6)
+    # a row updated many times with a large contraction approaches one Newton step: 1 / (n a)
+    many = sequential_scale(torch.zeros(1000, dtype=torch.long), 1, torch.ones(1000), torch.full((1000,), 4.0), 0.1)
+    np.testing.assert_allclose(float(many[0]), 1 / (1000 * 0.4), rtol=1e-4)
+
+
+@pytest.mark.parametrize("step", [skipgram_step, cbow_step])
+def test_sequential_update_changes_nothing_when_every_row_is_updated_once(step):
+    # one window with one real context word and distinct targets: no row is updated twice
+    args = (torch.tensor([[1, 2]]), torch.tensor([[True, False]]), torch.tensor([[0, 3]]), 0.05)
+    plain, seq = _tables(), _tables()
+    step(plain, *args)
+    step(seq, *args, sequential=True)
+    assert torch.equal(plain.w_in, seq.w_in) and torch.equal(plain.w_out, seq.w_out)
+
+
+@pytest.mark.parametrize("step", [skipgram_step, cbow_step])
+def test_sequential_update_shrinks_only_rows_updated_several_times(step):
+    # two windows share output row 0 (their centre); rows 2 and 3 are each one window's noise word
+    context = torch.tensor([[1, 1], [1, 1]])
+    mask = torch.tensor([[True, False], [True, False]])
+    targets = torch.tensor([[0, 2], [0, 3]])
+    plain, seq, before = _tables(), _tables(), _tables()
+    step(plain, context, mask, targets, 0.5)
+    step(seq, context, mask, targets, 0.5, sequential=True)
+    moved = lambda t, r: float((t.w_out[r] - before.w_out[r]).norm())   # noqa: E731
+    assert moved(seq, 0) < moved(plain, 0)                            # row 0: two stale updates, damped
+    for r in (2, 3):                                                   # updated once: unchanged step
+        torch.testing.assert_close(seq.w_out[r], plain.w_out[r])
+
+
+def test_a_large_block_on_a_small_vocabulary_trains_with_the_sequential_update():
+    docs = [WORD.findall(line.lower()) for line in open(corpus_path("war_and_peace"), encoding="utf-8")]
+    docs = [d for d in docs if d]
+    # 8,192 centre words a step on a 3,000-word vocabulary: the hottest rows get hundreds of updates
+    config = Word2VecConfig(sg=True, dim=50, epochs=10, min_count=5, threads=1, batch_size=8192,
+                            block_update="sequential")
+    kv = train_word2vec(docs, config, progress=False)
+    assert np.isfinite(kv.vectors).all()
+    speech = {"отвечал", "проговорил", "спросил", "продолжал", "повторил", "закричал", "прибавил",
+              "крикнул", "говорил", "сказала"}
+    assert len({w for w, _ in kv.most_similar("сказал", topn=10)} & speech) >= 4

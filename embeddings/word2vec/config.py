@@ -37,9 +37,11 @@ class Word2VecConfig:
     batch_size: int | None = option(
         None, "centre words per step (default: vocabulary/10 within 256..1024 on CPU, ..16384 on GPU; "
               "half that for CBOW)", min=1)
-    row_cap: float | None = option(
-        None, "cap each table row's summed update in a block at this many updates' worth "
-              "(1: divide by its count in the block; none: plain sums)", gt=0)
+    block_update: str = option(
+        "sum", "how a table row updated several times in one block moves: the sum of its steps (the C "
+               "tool's arithmetic, right for small blocks) or sequential: the step that many sequential SGD "
+               "steps would take on a locally quadratic loss (keeps GPU-sized blocks stable)",
+        choices=("sum", "sequential"))
     seed: int = option(0, "random seed (reproducible on the same device)")
     device: str = option("auto", DEVICE_HELP)
     threads: int = option(0, "CPU threads for torch's operations (0: torch's default)", min=0)
