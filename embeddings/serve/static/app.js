@@ -186,7 +186,9 @@
     const taken = new Set();
     const claim = (left, sy, width, force) => {
       const cells = [];
-      for (let cx = Math.floor(left / 12); cx <= Math.floor((left + width) / 12); cx++) cells.push(`${cx},${Math.floor(sy / 14)}`);
+      for (let cx = Math.floor(left / 12); cx <= Math.floor((left + width) / 12); cx++) {
+        for (let cy = Math.floor((sy - 6) / 14); cy <= Math.floor((sy + 6) / 14); cy++) cells.push(`${cx},${cy}`);
+      }
       if (!force && cells.some((c) => taken.has(c))) return false;
       cells.forEach((c) => taken.add(c));
       return true;
@@ -206,9 +208,10 @@
     ctx.fillStyle = COLORS.label;
     let labels = 0;
     const maxLabels = Math.min(250, 40 + 25 * view.scale);
+    const marked = new Set(map.marks.map((m) => m.word));
     for (let i = 0; i < screen.length && labels < maxLabels; i++) {
       const [sx, sy] = screen[i];
-      if (sx < 0 || sy < 0 || sx > w - 20 || sy > h) continue;
+      if (sx < 0 || sy < 0 || sx > w - 20 || sy > h || marked.has(map.words[i])) continue;
       const width = ctx.measureText(map.words[i]).width;
       if (claim(sx + 4, sy, width, false)) { ctx.fillText(map.words[i], sx + 4, sy); labels += 1; }
     }
