@@ -1,0 +1,134 @@
+"""word2vec peak memory against corpus size: ours (corpus cache, chunks) and gensim (streaming), one run.
+
+    python benchmarks/bench_w2v_memory.py ../shared/data/en_corpus --repeat 4
+
+Builds two whitespace-tokenized inputs in a temporary folder: the corpus once (about 19 M
+tokens for en_corpus) and the corpus ``--repeat`` times over (about 75 M), then runs
+``embeddings train w2v --tokenized --epochs 1 --workers 2`` on each input in a fresh process,
+and gensim the way its users run it (a plain script: ``Word2Vec(sentences=<a restartable reader
+of whitespace-split lines>, ...)``, same settings), and reads each process's peak resident set
+size (``ru_maxrss``).  It also measures a
+process that only imports torch, and one that imports our trainer, so the figure can be split
+into the framework's share and ours.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OURS = ("import resource, runpy, sys; sys.argv = {argv!r}; "
+        "code = 0\n"
+        "try:\n    runpy.run_module('cli.embeddings', run_name='__main__')\n"
+        "except SystemExit as e:\n    code = e.code or 0\n"
+        "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(code)")
+GENSIM = """
+import logging, resource, sys
+from gensim.models import Word2Vec
+
+
+class Lines:
+    def __iter__(self):
+        with open({path!r}, encoding="utf-8") as fh:
+            for line in fh:
+                words = line.split()
+                if words:
+                    yield words
+
+
+Word2Vec(sentences=Lines(), vector_size=100, window=5, min_count=5, sg=1, negative=5, sample=1e-3,
+         epochs={epochs}, workers={workers})
+print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
+def peak_kb(code: str, cwd: Path) -> tuple[int, float, int]:
+    """(peak RSS in kB, seconds, exit code) of ``python -c code`` in a fresh process."""
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("PEAK_KB")]
+    if proc.returncode != 0 or not lines:
+        raise SystemExit(f"a measured run failed:\n{proc.stderr[-3000:]}")
+    return int(lines[-1].split()[1]), seconds, proc.returncode
+
+
+def import_kb(statement: str) -> int:
+    code = f"{statement}; import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    return int(subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout.split()[-1])
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("corpus", type=Path, help="text file or folder of .txt files")
+    p.add_argument("--repeat", type=int, default=4, help="the large input is the corpus this many times over")
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--backends", nargs="+", default=["torch", "gensim"], choices=["torch", "gensim"])
+    p.add_argument("--tmp", type=Path, default=None, help="folder for the inputs (default: a new temporary one)")
+    p.add_argument("--json", type=Path, default=None)
+    args = p.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="w2v_mem_", dir=args.tmp))
+    try:
+        files = sorted(args.corpus.glob("*.txt")) if args.corpus.is_dir() else [args.corpus]
+        small = work / "corpus_x1.txt"
+        with open(small, "wb") as out:
+            for f in files:
+                out.write(f.read_bytes())
+        large = work / f"corpus_x{args.repeat}.txt"
+        with open(large, "wb") as out:
+            for _ in range(args.repeat):
+                with open(small, "rb") as fh:
+                    shutil.copyfileobj(fh, out, 1 << 24)
+        sizes = {}
+        for f in (small, large):
+            with open(f, "rb") as fh:
+                sizes[f.name] = sum(len(line.split()) for line in fh)
+        print(f"inputs: {', '.join(f'{k} {v:,} tokens' for k, v in sizes.items())}; "
+              f"{platform.machine()}, python {platform.python_version()}", flush=True)
+        base = {"python": import_kb("pass"), "import torch": import_kb("import torch"),
+                "import our trainer": import_kb("import embeddings.word2vec.trainer")}
+        print("  ".join(f"{k}: {v / 1024:.0f} MB" for k, v in base.items()), flush=True)
+        rows = []
+        for backend in args.backends:
+            for f in (small, large):
+                out = work / f"{backend}_{f.stem}.txt"
+                if backend == "torch":
+                    cli = ["embeddings", "train", "w2v", str(f), "--skipgram", "--tokenized", "--epochs",
+                           str(args.epochs), "--workers", str(args.workers), "--no-progress", "-o", str(out)]
+                    code = OURS.format(argv=cli)
+                else:
+                    code = GENSIM.format(path=str(f), epochs=args.epochs, workers=args.workers)
+                kb, seconds, _ = peak_kb(code, ROOT)
+                rows.append({"backend": backend, "input": f.name, "tokens": sizes[f.name], "peak_mb": round(kb / 1024),
+                             "seconds": round(seconds, 1)})
+                print(f"{backend:6} {f.name:14} {sizes[f.name]:>12,} tokens  peak {kb / 1024:7.0f} MB  "
+                      f"({seconds:.0f} s)", flush=True)
+        by = {(r["backend"], r["input"]): r["peak_mb"] for r in rows}
+        summary = {}
+        if "torch" in args.backends:
+            summary["ours_growth"] = round(by[("torch", large.name)] / by[("torch", small.name)] - 1, 3)
+            print(f"ours: x{args.repeat} corpus -> {100 * summary['ours_growth']:+.1f}% peak memory", flush=True)
+        if {"torch", "gensim"} <= set(args.backends):
+            summary["ours_over_gensim_large"] = round(by[("torch", large.name)] / by[("gensim", large.name)], 2)
+            print(f"ours / gensim at {sizes[large.name]:,} tokens: x{summary['ours_over_gensim_large']:.2f} "
+                  f"(torch's import alone: {base['import torch'] / 1024:.0f} MB)", flush=True)
+        if args.json:
+            args.json.write_text(json.dumps({"sizes": sizes, "imports_kb": base, "rows": rows, **summary},
+                                            indent=2) + "\n", encoding="utf-8")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
