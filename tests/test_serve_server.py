@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -109,7 +110,9 @@ def test_the_command_serves_a_run_directory_and_stops_on_ctrl_c(tmp_path):
     proc = subprocess.Popen(command("serve", str(run_dir), "--port", "0", "--map-words", "50"), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=ENV, cwd=ROOT)
     try:
-        line = proc.stdout.readline()   # the first line is the address; bounded by the timeout below
+        ready, _, _ = select.select([proc.stdout], [], [], 60)   # the first line is the address
+        assert ready, "no address printed within 60 s"
+        line = proc.stdout.readline()
         match = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
         assert match, line + proc.stderr.read() if proc.poll() is not None else line
         assert "316 words" in line and "vectors.txt" in line
