@@ -56,28 +56,40 @@ def _gradients(scores: torch.Tensor, lr: float) -> torch.Tensor:
     return g.mul_(lr)
 
 
-def sequential_scale(index: torch.Tensor, n_rows: int, count: torch.Tensor, curvature: torch.Tensor,
-                     lr: float) -> torch.Tensor:
-    """Per entry of ``index``: how much of its row's summed block step to apply.
-
-    A row that receives ``n`` updates in one block gets the sum of ``n`` gradients taken at
-    the same stale point, where SGD one example at a time would have moved it after each.
-    On a loss that is locally quadratic along the step, with curvature ``c`` per update,
-    ``n`` sequential steps of size ``lr`` cover ``(1 - (1 - lr c)^n) / (lr c)`` times the
-    gradient where the stale sum covers ``n`` times it; this returns the ratio of the two, so
-    the row lands where the sequential steps would have taken it.  A row updated once keeps
-    its step exactly (ratio 1), a row updated many times approaches one Newton step.
-
-    ``count`` (E,) is how many updates each entry carries and ``curvature`` (E,) their summed
-    curvature (``sigmoid'(score) * |other side|^2`` for a negative-sampling pair).
-    """
-    n = torch.bincount(index, weights=count, minlength=n_rows)
-    c = torch.bincount(index, weights=curvature, minlength=n_rows)
-    touched = n > 0
-    a = (lr * c / n.clamp(min=1e-12)).clamp_(1e-12, 1.0 - 1e-6)           # per-update contraction
+def sequential_factor(n: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """``(1 - (1 - a)^n) / (n a)``: the share of ``n`` stale summed steps that ``n`` sequential
+    steps cover on a quadratic whose per-step contraction is ``a``; 1 where ``n <= 1``."""
+    a = a.clamp(1e-12, 1.0 - 1e-6)
     ratio = -torch.expm1(n * torch.log1p(-a)) / (n * a).clamp(min=1e-30)
-    ratio = torch.where(touched & (n > 1), ratio, torch.ones_like(ratio)).to(torch.float32)
-    return ratio.index_select(0, index)
+    return torch.where(n > 1, ratio, torch.ones_like(ratio))
+
+
+def apply_sequential(table: torch.Tensor, index: torch.Tensor, grads: torch.Tensor, count: torch.Tensor,
+                     lr: float, curvature_along) -> None:
+    """Add a block's updates to ``table`` rows so that a row updated many times moves as far as
+    sequential SGD would have moved it, not as far as the sum of its stale steps.
+
+    A row that receives ``n`` updates in one block gets ``n`` gradients taken at the same stale
+    point, where SGD one example at a time would have moved it after each.  On a loss that is
+    locally quadratic along the row's summed step ``d``, with average curvature ``c`` per
+    update along ``d``, ``n`` sequential steps of size ``lr`` cover
+    ``(1 - (1 - lr c)^n) / (lr c)`` gradients where the stale sum covers ``n``; the row's sum
+    is scaled by that ratio (:func:`sequential_factor`).  A row updated once keeps its step
+    exactly; a row updated very often approaches one Newton step along ``d``.
+
+    ``index`` (E,) rows, ``grads`` (E, D) their steps, ``count`` (E,) how many updates each
+    entry carries; ``curvature_along(directions (E, D)) -> (E,)`` gives each entry's summed
+    curvature along its row's unit step direction (for a negative-sampling pair with the
+    other side ``x``: ``sigmoid'(score) * (x . d)^2``).
+    """
+    rows, inverse = torch.unique(index, return_inverse=True)
+    total = grads.new_zeros(rows.shape[0], grads.shape[1]).index_add_(0, inverse, grads)
+    direction = total / total.norm(dim=1, keepdim=True).clamp(min=1e-30)
+    curvature = curvature_along(direction.index_select(0, inverse))
+    n = count.new_zeros(rows.shape[0]).index_add_(0, inverse, count)
+    c = curvature.new_zeros(rows.shape[0]).index_add_(0, inverse, curvature)
+    factor = sequential_factor(n, lr * c / n.clamp(min=1e-12))
+    table.index_add_(0, rows, total.mul_(factor.unsqueeze(1)))
 
 
 def _loss(scores: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -100,7 +112,7 @@ def skipgram_step(
     ``context`` (B, 2W) ids and ``mask`` (B, 2W) bool marking the real context words;
     ``targets`` (B, 1+k) the centre word then the window's ``k`` noise words.
     ``sequential=True`` scales each row's summed step to the one sequential steps would take
-    (:func:`sequential_scale`); otherwise the block's steps simply add up.
+    (:func:`apply_sequential`); otherwise the block's steps simply add up.
     Returns the summed loss over the real pairs when ``with_loss`` (a 0-d tensor), else None.
     """
     b, slots = context.shape
@@ -114,14 +126,20 @@ def skipgram_step(
     grad_u = torch.bmm(g.transpose(1, 2), h)                                       # (B, 1+k, D)
     grad_h = torch.bmm(g, u)                                                       # (B, 2W, D)
     if sequential:
-        v = tables.w_in.shape[0]
         sig = torch.sigmoid(scores)
         sp = sig.mul_(1.0 - sig).mul_(maskf.unsqueeze(2))                         # sigmoid' on real pairs
-        per_target = maskf.sum(1, keepdim=True).expand(b, targets.shape[1])       # one update per real pair
-        grad_u.mul_(sequential_scale(targets.reshape(-1), v, per_target.reshape(-1),
-                                     (sp * h.pow(2).sum(2).unsqueeze(2)).sum(1).reshape(-1), lr).view(b, -1, 1))
-        grad_h.mul_(sequential_scale(context.reshape(-1), v, maskf.reshape(-1),
-                                     (sp * u.pow(2).sum(2).unsqueeze(1)).sum(2).reshape(-1), lr).view(b, slots, 1))
+        n_t = targets.shape[1]
+
+        def along_out(d):   # output rows: each real pair is one update, its other side the context row
+            return (sp * torch.bmm(h, d.view(b, n_t, dim).transpose(1, 2)).square_()).sum(1).reshape(-1)
+
+        def along_in(d):    # input rows: each real slot is one update, its other sides the targets
+            return (sp * torch.bmm(d.view(b, slots, dim), u.transpose(1, 2)).square_()).sum(2).reshape(-1)
+
+        per_target = maskf.sum(1, keepdim=True).expand(b, n_t).reshape(-1)
+        apply_sequential(tables.w_out, targets.reshape(-1), grad_u.view(-1, dim), per_target, lr, along_out)
+        apply_sequential(tables.w_in, context.reshape(-1), grad_h.view(-1, dim), maskf.reshape(-1), lr, along_in)
+        return loss
     tables.w_out.index_add_(0, targets.reshape(-1), grad_u.view(-1, dim))
     tables.w_in.index_add_(0, context.reshape(-1), grad_h.view(-1, dim))
     return loss
@@ -180,17 +198,22 @@ def cbow_step_flat(
     grad_h = torch.bmm(g.unsqueeze(1), u).squeeze(1)                               # (B, D)
     grad_ctx = grad_h.index_select(0, rows)                                         # (M, D)
     if sequential:
-        v = tables.w_in.shape[0]
         has = (n_ctx > 0).to(h.dtype)
         sig = torch.sigmoid(scores)
         sp = sig.mul_(1.0 - sig).mul_(has.unsqueeze(1))                               # (B, 1+k)
-        per_target = has.unsqueeze(1).expand_as(sp)                                  # one update per window
-        grad_u.mul_(sequential_scale(targets.reshape(-1), v, per_target.reshape(-1),
-                                     (sp * h.pow(2).sum(1, keepdim=True)).reshape(-1), lr).view_as(sp).unsqueeze(2))
-        # a context row moved by d moves the mean h by d / n: its curvature is the window's over n
-        per_window = (sp * u.pow(2).sum(2)).sum(1) / n_ctx.clamp(min=1)
-        grad_ctx.mul_(sequential_scale(flat_ctx, v, torch.ones_like(flat_ctx, dtype=h.dtype),
-                                       per_window.index_select(0, rows), lr).unsqueeze(1))
+        b, n_t = targets.shape
+
+        def along_out(d):   # output rows: one update per window, its other side the mean context h
+            return (sp * (d.view(b, n_t, dim) * h.unsqueeze(1)).sum(2).square_()).reshape(-1)
+
+        def along_in(d):    # a context row moved by d moves the mean h by d / n: curvature over n
+            dots = torch.bmm(u.index_select(0, rows), d.unsqueeze(2)).squeeze(2)        # (M, 1+k)
+            return (sp.index_select(0, rows) * dots.square_()).sum(1) / n_ctx.index_select(0, rows).clamp(min=1)
+
+        per_target = has.unsqueeze(1).expand(b, n_t).reshape(-1)
+        apply_sequential(tables.w_out, targets.reshape(-1), grad_u.view(-1, dim), per_target, lr, along_out)
+        apply_sequential(tables.w_in, flat_ctx, grad_ctx, torch.ones_like(flat_ctx, dtype=h.dtype), lr, along_in)
+        return loss
     tables.w_out.index_add_(0, targets.reshape(-1), grad_u.view(-1, dim))
     tables.w_in.index_add_(0, flat_ctx, grad_ctx)
     return loss

@@ -255,20 +255,28 @@ def test_hogwild_training_restores_the_interpreter_switch_interval():
     assert sys.getswitchinterval() == before
 
 
-def test_sequential_scale_by_hand():
-    from embeddings.sgns import sequential_scale
+def test_sequential_block_update_by_hand():
+    from embeddings.sgns import apply_sequential, sequential_factor
 
-    # row 0: three updates of curvature 2 at lr 0.1 -> contraction a = 0.2 per update;
-    # sequential steps cover (1 - 0.8^3) / 0.2 = 2.44 gradients where the stale sum covers 3
-    index = torch.tensor([0, 0, 0, 1, 2])
-    count = torch.tensor([1.0, 1.0, 1.0, 1.0, 0.0])      # row 2: an entry that carries no update
-    curvature = torch.tensor([2.0, 2.0, 2.0, 5.0, 0.0])
-    got = sequential_scale(index, 4, count, curvature, lr=0.1)
-    want = (1 - 0.8**3) / (3 * 0.2)
-    np.testing.assert_allclose(got.numpy(), [want, want, want, 1.0, 1.0], rtol=1e-6)
-    # a row updated many times with a large contraction approaches one Newton step: 1 / (n a)
-    many = sequential_scale(torch.zeros(1000, dtype=torch.long), 1, torch.ones(1000), torch.full((1000,), 4.0), 0.1)
-    np.testing.assert_allclose(float(many[0]), 1 / (1000 * 0.4), rtol=1e-4)
+    # row 0 gets two updates along (1, 0); row 1 one update along (0, 1)
+    table = torch.zeros(3, 2)
+    index = torch.tensor([0, 0, 1])
+    grads = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    seen = []
+
+    def curvature_along(directions):
+        seen.append(directions.clone())
+        return torch.tensor([2.0, 2.0, 5.0])
+
+    apply_sequential(table, index, grads, torch.ones(3), 0.1, curvature_along)
+    # the directions handed over are each entry's row's unit summed step
+    torch.testing.assert_close(seen[0], torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
+    # row 0: n = 2 updates, curvature 4 -> a = 0.1 * 4 / 2 = 0.2 per update; two sequential
+    # steps cover (1 - 0.8^2) / 0.2 = 1.8 gradients where the stale sum covers 2
+    torch.testing.assert_close(table, torch.tensor([[1.8, 0.0], [0.0, 2.0], [0.0, 0.0]]))
+    # many updates with a large contraction approach one Newton step, 1 / (n a) of the sum
+    f = sequential_factor(torch.tensor([1000.0, 1.0]), torch.tensor([0.4, 0.9]))
+    torch.testing.assert_close(f, torch.tensor([1 / 400, 1.0]))
 
 
 @pytest.mark.parametrize("step", [skipgram_step, cbow_step])
