@@ -315,3 +315,12 @@ def test_a_large_block_on_a_small_vocabulary_trains_with_the_sequential_update()
     speech = {"отвечал", "проговорил", "спросил", "продолжал", "повторил", "закричал", "прибавил",
               "крикнул", "говорил", "сказала"}
     assert len({w for w, _ in kv.most_similar("сказал", topn=10)} & speech) >= 4
+
+
+def test_auto_update_is_the_plain_sum_up_to_cpu_blocks_and_sequential_beyond():
+    auto = Word2VecConfig()
+    assert not auto.sequential_for(default_batch_size(100_000, "cpu"))      # the CPU default: plain sums
+    assert auto.sequential_for(default_batch_size(40_242, "cuda"))          # the GPU default on en_corpus
+    assert not auto.sequential_for(1024) and auto.sequential_for(1025)
+    assert not Word2VecConfig(block_update="sum").sequential_for(65_536)
+    assert Word2VecConfig(block_update="sequential").sequential_for(1)

@@ -31,7 +31,7 @@ class BlockTrainer:
     def __init__(self, config: Word2VecConfig, tables: SGNSTables, sampler: DeviceSampler, batch: int, total: int):
         self.config, self.tables, self.sampler, self.batch, self.total = config, tables, sampler, batch, total
         self.step = skipgram_step if config.sg else cbow_step_flat
-        self.sequential = config.block_update == "sequential"
+        self.sequential = config.sequential_for(batch)
         self.start_lr = config.start_lr
         self.floor = config.start_lr * config.min_lr_ratio
         self.loss = float("nan")

@@ -13,6 +13,9 @@ from ..device import DEVICE_HELP, check_device_name
 
 #: fields that change how fast a run goes, not what it computes (a checkpoint made with other
 #: values of these can be resumed; a cache or fingerprint ignores them)
+#: the largest block whose plain summed update was shown to train as well as gensim (the CPU default cap)
+SUM_BLOCK_LIMIT = 1024
+
 RUNTIME_FIELDS = ("device", "threads", "workers", "sync_words", "chunk_words")
 
 
@@ -38,10 +41,11 @@ class Word2VecConfig:
         None, "centre words per step (default: vocabulary/10 within 256..1024 on CPU, ..16384 on GPU; "
               "half that for CBOW)", min=1)
     block_update: str = option(
-        "sum", "how a table row updated several times in one block moves: the sum of its steps (the C "
-               "tool's arithmetic, right for small blocks) or sequential: the step that many sequential SGD "
-               "steps would take on a locally quadratic loss (keeps GPU-sized blocks stable)",
-        choices=("sum", "sequential"))
+        "auto", "how a table row updated several times in one block moves: sum (the sum of its steps, the C "
+                "tool's arithmetic, right for small blocks), sequential (as far as that many sequential SGD "
+                "steps would take it on a locally quadratic loss: keeps GPU-sized blocks stable) or auto "
+                f"(sequential for blocks above {SUM_BLOCK_LIMIT} centre words)",
+        choices=("auto", "sum", "sequential"))
     seed: int = option(0, "random seed (reproducible on the same device)")
     device: str = option("auto", DEVICE_HELP)
     threads: int = option(0, "CPU threads for torch's operations (0: torch's default)", min=0)
@@ -64,6 +68,10 @@ class Word2VecConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    def sequential_for(self, block: int) -> bool:
+        """Whether blocks of ``block`` centre words use the sequential update."""
+        return self.block_update == "sequential" or (self.block_update == "auto" and block > SUM_BLOCK_LIMIT)
+
     def result_fields(self) -> dict:
         """The settings that shape the trained vectors (everything but :data:`RUNTIME_FIELDS`)."""
         return {k: v for k, v in self.to_dict().items() if k not in RUNTIME_FIELDS}
@@ -82,6 +90,6 @@ def default_batch_size(vocab_size: int, device_type: str = "cpu", sg: bool = Tru
     1,024-word blocks, -0.28 with 512).
     """
     device_type = getattr(device_type, "type", device_type)  # a torch.device works too
-    cap = 16384 if device_type == "cuda" else 1024
+    cap = 16384 if device_type == "cuda" else SUM_BLOCK_LIMIT
     size = max(256, min(cap, vocab_size // 10))
     return size if sg else size // 2
