@@ -12,7 +12,7 @@ import torch
 from corpora import corpus_path
 from embeddings.word2vec import Word2VecConfig, encode_corpus, train_word2vec
 from embeddings.word2vec import cache as cache_mod
-from embeddings.word2vec.cache import cached_corpus, chunk_bounds, count_words
+from embeddings.word2vec.cache import cached_corpus, count_words, sentence_runs
 from embeddings.word2vec.sampler import DeviceSampler
 
 WORD = re.compile(r"[^\W\d_]+")
@@ -48,11 +48,18 @@ def test_ids_and_sentence_ends_on_disk_by_hand(tmp_path, monkeypatch):
     assert (c.n_tokens, c.n_ids, c.n_sentences) == (9, 7, 3)
 
 
-def test_chunks_hold_whole_sentences():
-    ends = np.array([3, 5, 10, 11, 19])
-    assert chunk_bounds(ends, 5) == [(0, 2), (2, 3), (3, 4), (4, 5)]
-    assert chunk_bounds(ends, 100) == [(0, 5)]
-    assert chunk_bounds(ends, 1) == [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]
+@pytest.mark.parametrize("read", [1, 2, 3, 100])
+def test_runs_hold_whole_sentences_however_the_ends_are_read(tmp_path, read):
+    path = tmp_path / "ends.u64"
+    np.array([3, 5, 10, 11, 19], dtype=np.uint64).tofile(path)
+
+    def runs(size):
+        with open(path, "rb") as fh:
+            return [(first, start, ends.tolist()) for first, start, ends in sentence_runs(fh, size, read)]
+
+    assert runs(5) == [(0, 0, [3, 5]), (2, 5, [10]), (3, 10, [11]), (4, 11, [19])]
+    assert runs(100) == [(0, 0, [3, 5, 10, 11, 19])]
+    assert runs(1) == [(0, 0, [3]), (1, 3, [5]), (2, 5, [10]), (3, 10, [11]), (4, 11, [19])]
 
 
 def _windows(sampler, ids, docs, spans):

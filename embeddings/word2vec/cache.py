@@ -91,35 +91,44 @@ class CorpusCache:
         return np.array([self.vocab.counts[t] for t in self.vocab.id_to_token], dtype=np.int64)
 
     def ends(self) -> np.ndarray:
-        """(S,) uint64: the id position where each sentence ends."""
+        """(S,) uint64: the id position where each sentence ends (for inspection; training streams them)."""
         return np.fromfile(self.folder / "ends.u64", dtype=np.uint64)
 
     def chunks(self, size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """``(ids (n,) int64, sentence numbers (n,) int64)`` for runs of whole sentences of at
-        most ``max(size, MAX_SENTENCE)`` words, in corpus order."""
+        most ``max(size, MAX_SENTENCE)`` words, in corpus order.
+
+        Both files are read piece by piece with plain reads (a memory map's pages would stay in
+        the resident set), so memory is bounded by the chunk, not by the corpus.
+        """
         size = max(size, MAX_SENTENCE)
-        ids = np.memmap(self.folder / "ids.u32", dtype=np.uint32, mode="r", shape=(self.n_ids,)) \
-            if self.n_ids else np.zeros(0, dtype=np.uint32)
-        ends = self.ends().astype(np.int64)
-        for s0, s1 in chunk_bounds(ends, size):
-            start = int(ends[s0 - 1]) if s0 else 0
-            stop = int(ends[s1 - 1])
-            lengths = np.diff(ends[s0:s1], prepend=start)
-            yield (np.asarray(ids[start:stop], dtype=np.int64),
-                   np.repeat(np.arange(s0, s1, dtype=np.int64), lengths))
+        with open(self.folder / "ids.u32", "rb") as ids_fh, open(self.folder / "ends.u64", "rb") as ends_fh:
+            for first, start, ends in sentence_runs(ends_fh, size):
+                ids = np.fromfile(ids_fh, dtype=np.uint32, count=int(ends[-1]) - start)
+                if ids.size != int(ends[-1]) - start:
+                    raise ValueError(f"{self.folder / 'ids.u32'}: truncated while training")
+                lengths = np.diff(ends, prepend=start)
+                sentences = np.repeat(np.arange(first, first + len(ends), dtype=np.int64), lengths)
+                yield ids.astype(np.int64), sentences
 
 
-def chunk_bounds(ends: np.ndarray, size: int) -> list[tuple[int, int]]:
-    """Sentence ranges ``[s0, s1)`` holding at most ``size`` words each (a longer sentence alone);
-    ``ends`` are cumulative sentence ends."""
-    bounds, s0, n = [], 0, len(ends)
-    while s0 < n:
-        start = int(ends[s0 - 1]) if s0 else 0
-        s1 = int(np.searchsorted(ends, start + size, side="right"))
-        s1 = max(s1, s0 + 1)
-        bounds.append((s0, s1))
-        s0 = s1
-    return bounds
+def sentence_runs(ends_fh, size: int, read: int = 1 << 20) -> Iterator[tuple[int, int, np.ndarray]]:
+    """Cut the cumulative sentence ends read from ``ends_fh`` into runs of whole sentences of at
+    most ``size`` words (a longer sentence alone): ``(first sentence, first id position, run's ends)``."""
+    pending = np.zeros(0, dtype=np.int64)
+    first = start = 0
+    while True:
+        more = np.fromfile(ends_fh, dtype=np.uint64, count=read).astype(np.int64)
+        pending = np.concatenate([pending, more])
+        done = more.size < read
+        while pending.size:
+            k = max(int(np.searchsorted(pending, start + size, side="right")), 1)
+            if k == pending.size and not done:
+                break            # the run may go on past what is read so far
+            yield first, start, pending[:k]
+            first, start, pending = first + k, int(pending[k - 1]), pending[k:]
+        if done:
+            return
 
 
 def _digest(path: Path) -> str:
