@@ -53,7 +53,7 @@ class Word2VecConfig:
         1, "CPU worker threads updating the tables Hogwild-style, like gensim's workers "
            "(more than 1 is faster but not bit-reproducible)", min=1)
     chunk_words: int = option(
-        1 << 22, "words of a cached corpus read and moved to the device at a time (whole sentences)", min=1)
+        1 << 20, "words of a cached corpus read and moved to the device at a time (whole sentences)", min=1)
     sync_words: int = option(
         1_000_000, "under torchrun: average the processes' tables every this many corpus words", min=1)
 
