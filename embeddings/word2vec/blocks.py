@@ -8,9 +8,9 @@ Hogwild, Recht et al. 2011, as the C tool and gensim do).
 """
 from __future__ import annotations
 
+import concurrent.futures
 import math
 import sys
-import threading
 
 import torch
 
@@ -36,6 +36,8 @@ class BlockTrainer:
         self.floor = config.start_lr * config.min_lr_ratio
         self.loss = float("nan")
         self.done_blocks = 0
+        self.stopping = False
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
 
     def start_epoch(self, epoch: int, n_words: int) -> None:
         """A new pass over ``n_words`` corpus words (of all processes together)."""
@@ -62,6 +64,8 @@ class BlockTrainer:
             centres, context, mask = sampler.windows(kept, kept_docs, first, last, gen=gen)
             targets = torch.cat([centres.unsqueeze(1), sampler.negatives(centres, gen)], dim=1)
             for args, size, examples in self._blocks(context, mask, targets, block):
+                if self.stopping:
+                    return
                 # Linear decay over all epochs, as in the C tool, with a floor at min_lr_ratio.
                 lr = max(self.start_lr * (1.0 - self.words_done() / self.total), self.floor)
                 report = self.done_blocks % 200 == 0
@@ -113,7 +117,10 @@ class BlockTrainer:
             except BaseException as exc:  # re-raised in the main thread
                 errors.append(exc)
 
-        threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in range(workers)]
+        if self._pool is None:
+            # one set of threads for the whole run: starting new ones for every chunk left the
+            # allocator's per-thread arenas growing with the number of chunks
+            self._pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="hogwild")
         # Each block is a few dozen short torch calls, and each call hands the GIL back and forth.
         # With CPython's default switch interval (5 ms) a thread that wants the GIL back waits out
         # the whole interval, so two threads ran many times slower than one (War and Peace,
@@ -121,14 +128,22 @@ class BlockTrainer:
         interval = sys.getswitchinterval()
         sys.setswitchinterval(min(interval, HOGWILD_SWITCH_INTERVAL))
         try:
-            for t in threads:
-                t.start()
-            while any(t.is_alive() for t in threads):
-                threads[0].join(timeout=0.5)
+            futures = [self._pool.submit(work, w) for w in range(workers)]
+            while concurrent.futures.wait(futures, timeout=0.5).not_done:
                 if bar is not None:
                     bar.set_postfix(loss=f"{self.loss:.3f}", refresh=False)
                     bar.update(self.words_done() - bar.n)
+        except BaseException:
+            self.stopping = True       # the workers leave at their next block
+            raise
         finally:
             sys.setswitchinterval(interval)
         if errors:
             raise errors[0]
+
+    def close(self) -> None:
+        """Stop the worker threads (after their current block)."""
+        self.stopping = True
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None

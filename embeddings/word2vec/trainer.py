@@ -131,6 +131,7 @@ def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, p
             if checkpoint_dir is not None and group.main:
                 save_checkpoint(Path(checkpoint_dir), config, vocab, tables, gen, epoch + 1)
     finally:
+        run.close()
         torch.set_num_threads(threads_before)
         bar.close()
     elapsed = time.perf_counter() - t0
