@@ -43,9 +43,10 @@ class Lines:
                     yield words
 
 
-Word2Vec(sentences=Lines(), vector_size=100, window=5, min_count=5, sg=1, negative=5, sample=1e-3,
-         epochs={epochs}, workers={workers})
+model = Word2Vec(sentences=Lines(), vector_size=100, window=5, min_count={min_count}, sg=1, negative=5,
+                 sample=1e-3, epochs={epochs}, workers={workers})
 print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+print('VOCAB', len(model.wv), file=sys.stderr)
 """
 
 
@@ -55,9 +56,20 @@ def peak_kb(code: str, cwd: Path) -> tuple[int, float, int]:
     proc = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("PEAK_KB")]
+    _LAST_VOCAB[0] = next((int(ln.split()[1]) for ln in proc.stderr.splitlines() if ln.startswith("VOCAB")), 0)
     if proc.returncode != 0 or not lines:
         raise SystemExit(f"a measured run failed:\n{proc.stderr[-3000:]}")
     return int(lines[-1].split()[1]), seconds, proc.returncode
+
+
+def _vocab_size(out: Path, backend: str) -> int:
+    if backend == "torch":
+        with open(out, encoding="utf-8") as fh:
+            return int(fh.readline().split()[0])
+    return _LAST_VOCAB[0]
+
+
+_LAST_VOCAB = [0]
 
 
 def import_kb(statement: str) -> int:
@@ -73,6 +85,10 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--backends", nargs="+", default=["torch", "gensim"], choices=["torch", "gensim"])
+    p.add_argument("--min-count", type=int, default=5)
+    p.add_argument("--scaled-min-count", action="store_true",
+                   help="also run the large input with min count x repeat: the same vocabulary as the small "
+                        "one, so only the corpus size differs")
     p.add_argument("--tmp", type=Path, default=None, help="folder for the inputs (default: a new temporary one)")
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
@@ -99,22 +115,34 @@ def main(argv=None) -> int:
                 "import our trainer": import_kb("import embeddings.word2vec.trainer")}
         print("  ".join(f"{k}: {v / 1024:.0f} MB" for k, v in base.items()), flush=True)
         rows = []
+        runs = [(small, args.min_count), (large, args.min_count)]
+        if args.scaled_min_count:
+            runs.append((large, args.min_count * args.repeat))
         for backend in args.backends:
-            for f in (small, large):
-                out = work / f"{backend}_{f.stem}.txt"
+            for f, min_count in runs:
+                out = work / f"{backend}_{f.stem}_{min_count}.txt"
                 if backend == "torch":
                     cli = ["embeddings", "train", "w2v", str(f), "--skipgram", "--tokenized", "--epochs",
-                           str(args.epochs), "--workers", str(args.workers), "--no-progress", "-o", str(out)]
+                           str(args.epochs), "--workers", str(args.workers), "--min-count", str(min_count),
+                           "--no-progress", "-o", str(out)]
                     code = OURS.format(argv=cli)
                 else:
-                    code = GENSIM.format(path=str(f), epochs=args.epochs, workers=args.workers)
+                    code = GENSIM.format(path=str(f), epochs=args.epochs, workers=args.workers, min_count=min_count)
                 kb, seconds, _ = peak_kb(code, ROOT)
-                rows.append({"backend": backend, "input": f.name, "tokens": sizes[f.name], "peak_mb": round(kb / 1024),
-                             "seconds": round(seconds, 1)})
-                print(f"{backend:6} {f.name:14} {sizes[f.name]:>12,} tokens  peak {kb / 1024:7.0f} MB  "
-                      f"({seconds:.0f} s)", flush=True)
-        by = {(r["backend"], r["input"]): r["peak_mb"] for r in rows}
+                vocab = _vocab_size(out, backend)
+                rows.append({"backend": backend, "input": f.name, "tokens": sizes[f.name], "min_count": min_count,
+                             "vocab": vocab, "peak_mb": round(kb / 1024), "seconds": round(seconds, 1)})
+                print(f"{backend:6} {f.name:14} {sizes[f.name]:>12,} tokens  min count {min_count:>3}  vocab "
+                      f"{vocab:>8,}  peak {kb / 1024:7.0f} MB  ({seconds:.0f} s)", flush=True)
+        by = {(r["backend"], r["input"]): r["peak_mb"] for r in rows if r["min_count"] == args.min_count}
         summary = {}
+        for backend in args.backends:
+            scaled = [r for r in rows if r["backend"] == backend and r["min_count"] != args.min_count]
+            if scaled:
+                growth = scaled[0]["peak_mb"] / by[(backend, small.name)] - 1
+                summary[f"{backend}_growth_same_vocab"] = round(growth, 3)
+                print(f"{backend}: x{args.repeat} corpus at min count x{args.repeat} (vocab {scaled[0]['vocab']:,}): "
+                      f"{100 * growth:+.1f}% peak memory", flush=True)
         if "torch" in args.backends:
             summary["ours_growth"] = round(by[("torch", large.name)] / by[("torch", small.name)] - 1, 3)
             print(f"ours: x{args.repeat} corpus -> {100 * summary['ours_growth']:+.1f}% peak memory", flush=True)

@@ -138,7 +138,8 @@ def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, p
     trained = (config.epochs - first_epoch) * corpus.n_tokens
     log.info("word2vec: %d epochs in %.1f s (%.0f words/s), last loss %.3f",
              config.epochs - first_epoch, elapsed, trained / max(elapsed, 1e-9), run.loss)
-    return KeyedVectors(list(vocab.id_to_token), tables.w_in.cpu().numpy().copy(), counts.tolist())
+    # the tables end with this call, so the vectors take the input table's memory (a copy only off the CPU)
+    return KeyedVectors(list(vocab.id_to_token), tables.w_in.cpu().numpy(), counts.tolist())
 
 
 def _train_chunk(run: BlockTrainer, sampler: DeviceSampler, ids: torch.Tensor, docs: torch.Tensor, group: Group,
