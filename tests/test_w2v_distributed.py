@@ -46,3 +46,40 @@ def test_process_zero_writes_the_cache_and_the_checkpoint_once(two_process_run):
     ckpt = out / "wp.txt.ckpt"
     assert (ckpt / "checkpoint.pt").is_file() and (ckpt / "corpus" / "meta.json").is_file()
     assert proc.stderr.count("corpus cache written") == 1
+
+
+def _merge_in_two_processes(rank: int, port: int, out) -> None:
+    import torch
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2)
+    base = torch.zeros(3, 2)
+    table = base.clone()
+    if rank == 0:
+        table[0] += 2.0          # only process 0 moves row 0
+        table[1] += 1.0
+    else:
+        table[1] += 3.0          # both move row 1; nobody moves row 2
+    Group(rank, 2).merge_rows(table, base)
+    out.put((rank, table.tolist(), base.tolist()))
+    dist.destroy_process_group()
+
+
+def test_rows_take_the_mean_change_of_the_processes_that_changed_them():
+    import multiprocessing as mp
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_merge_in_two_processes, args=(r, port, out)) for r in range(2)]
+    for p in procs:
+        p.start()
+    got = dict((rank, (table, base)) for rank, table, base in (out.get(timeout=120) for _ in procs))
+    for p in procs:
+        p.join(timeout=60)
+    # row 0: process 0's whole step (plain averaging would halve it); row 1: mean of 1 and 3
+    want = [[2.0, 2.0], [2.0, 2.0], [0.0, 0.0]]
+    assert got[0] == got[1] == (want, want)

@@ -6,10 +6,11 @@
 
 Every process reads the same chunks of the corpus cache, trains the centre words of its own
 share of each chunk (Hogwild threads inside it, on the CPU), and every ``sync_words`` corpus
-words all processes average their two tables with ``all_reduce`` (gloo on CPUs, NCCL on GPUs):
-the model averaging of local SGD.  The learning rate follows the words of all processes
-together, so the schedule is the one a single process would follow.  Process 0 writes the
-checkpoints and the vectors.
+words the processes merge their two tables with ``all_reduce`` (gloo on CPUs, NCCL on GPUs):
+each row takes the mean change of the processes that changed it (:meth:`Group.merge_rows`), the
+model averaging of local SGD made to respect that word2vec's updates are sparse.  The learning
+rate follows the words of all processes together, so the schedule is the one a single process
+would follow.  Process 0 writes the checkpoints and the vectors.
 """
 from __future__ import annotations
 
@@ -37,15 +38,24 @@ class Group:
         """This process's equal part ``[lo, hi)`` of ``n`` items."""
         return n * self.rank // self.world, n * (self.rank + 1) // self.world
 
-    def average(self, *tensors: torch.Tensor) -> None:
-        """Replace each tensor by its mean over all processes, in place."""
+    def merge_rows(self, table: torch.Tensor, base: torch.Tensor) -> None:
+        """Merge the processes' changes to ``table`` since ``base`` (the last merged state), row by row,
+        and move ``base`` along.
+
+        Each row takes the mean of the changes of the processes that changed it.  Plain parameter
+        averaging would also count the processes that never touched a row, and halve (with two
+        processes) the step of every word only one of them saw since the last merge.
+        """
         if self.world == 1:
             return
         import torch.distributed as dist
 
-        for t in tensors:
-            dist.all_reduce(t, op=dist.ReduceOp.SUM)
-            t.div_(self.world)
+        delta = table.sub_(base)                                    # table now holds this process's change
+        touched = delta.ne(0).any(dim=1).to(delta.dtype)
+        dist.all_reduce(delta, op=dist.ReduceOp.SUM)
+        dist.all_reduce(touched, op=dist.ReduceOp.SUM)
+        delta.div_(touched.clamp_(min=1).unsqueeze(1)).add_(base)
+        base.copy_(delta)
 
     def barrier(self) -> None:
         if self.world > 1:

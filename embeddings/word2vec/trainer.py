@@ -112,6 +112,8 @@ def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, p
     workers = config.workers if device.type == "cpu" else 1
     run = BlockTrainer(config, tables, sampler, batch, total=n_words * config.epochs)
     feed = ChunkFeed(corpus, device, config.chunk_words)
+    # under torchrun: the tables as last merged, to tell each process's changes apart
+    bases = (tables.w_in.clone(), tables.w_out.clone()) if group.world > 1 else None
 
     bar = tqdm(total=run.total, initial=first_epoch * n_words, unit="word", unit_scale=True,
                disable=not (progress and group.main), desc="word2vec", smoothing=0.1)
@@ -127,7 +129,7 @@ def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, p
                 gen.manual_seed(config.seed * 1_000_003 + epoch * 1009 + group.rank)
             run.start_epoch(epoch, n_words)
             for ids, docs in feed:
-                _train_chunk(run, sampler, ids, docs, group, workers, gen, bar)
+                _train_chunk(run, sampler, ids, docs, group, workers, gen, bar, bases)
             if checkpoint_dir is not None and group.main:
                 save_checkpoint(Path(checkpoint_dir), config, vocab, tables, gen, epoch + 1)
     finally:
@@ -143,7 +145,7 @@ def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, p
 
 
 def _train_chunk(run: BlockTrainer, sampler: DeviceSampler, ids: torch.Tensor, docs: torch.Tensor, group: Group,
-                 workers: int, gen: torch.Generator, bar) -> None:
+                 workers: int, gen: torch.Generator, bar, bases) -> None:
     """Subsample one chunk and train this process's share of its centre words."""
     keep = sampler.keep_mask(ids)
     kept, kept_docs = ids[keep], docs[keep]
@@ -162,7 +164,9 @@ def _train_chunk(run: BlockTrainer, sampler: DeviceSampler, ids: torch.Tensor, d
             run.shard(kept, kept_docs, a, b, gen, bar)
         else:
             run.parallel(kept, kept_docs, a, b, workers, gen, bar)
-        group.average(run.tables.w_in, run.tables.w_out)
+        if bases is not None:
+            group.merge_rows(run.tables.w_in, bases[0])
+            group.merge_rows(run.tables.w_out, bases[1])
 
 
 class ChunkFeed:
