@@ -65,7 +65,7 @@ def _merge_in_two_processes(rank: int, port: int, out) -> None:
     dist.destroy_process_group()
 
 
-def test_rows_take_the_mean_change_of_the_processes_that_changed_them():
+def test_the_processes_changes_add_up_as_hogwild_threads_do():
     import multiprocessing as mp
     import socket
 
@@ -80,6 +80,6 @@ def test_rows_take_the_mean_change_of_the_processes_that_changed_them():
     got = dict((rank, (table, base)) for rank, table, base in (out.get(timeout=120) for _ in procs))
     for p in procs:
         p.join(timeout=60)
-    # row 0: process 0's whole step (plain averaging would halve it); row 1: mean of 1 and 3
-    want = [[2.0, 2.0], [2.0, 2.0], [0.0, 0.0]]
+    # row 0: process 0's whole step (averaging would halve it); row 1: both steps, 1 + 3
+    want = [[2.0, 2.0], [4.0, 4.0], [0.0, 0.0]]
     assert got[0] == got[1] == (want, want)
