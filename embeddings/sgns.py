@@ -65,29 +65,25 @@ def sequential_factor(n: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
 
 
 def apply_sequential(table: torch.Tensor, index: torch.Tensor, grads: torch.Tensor, count: torch.Tensor,
-                     lr: float, curvature_along) -> None:
+                     curvature: torch.Tensor, lr: float) -> None:
     """Add a block's updates to ``table`` rows so that a row updated many times moves as far as
     sequential SGD would have moved it, not as far as the sum of its stale steps.
 
     A row that receives ``n`` updates in one block gets ``n`` gradients taken at the same stale
     point, where SGD one example at a time would have moved it after each.  On a loss that is
-    locally quadratic along the row's summed step ``d``, with average curvature ``c`` per
-    update along ``d``, ``n`` sequential steps of size ``lr`` cover
-    ``(1 - (1 - lr c)^n) / (lr c)`` gradients where the stale sum covers ``n``; the row's sum
-    is scaled by that ratio (:func:`sequential_factor`).  A row updated once keeps its step
-    exactly; a row updated very often approaches one Newton step along ``d``.
+    locally quadratic along the row's step, with curvature ``c`` per update, ``n`` sequential
+    steps of size ``lr`` cover ``(1 - (1 - lr c)^n) / (lr c)`` gradients where the stale sum
+    covers ``n``; the row's sum is scaled by that ratio (:func:`sequential_factor`).  A row
+    updated once keeps its step exactly; a row updated very often approaches one Newton step.
 
-    ``index`` (E,) rows, ``grads`` (E, D) their steps, ``count`` (E,) how many updates each
-    entry carries; ``curvature_along(directions (E, D)) -> (E,)`` gives each entry's summed
-    curvature along its row's unit step direction.  The steps use the bound
+    ``index`` (E,) rows, ``grads`` (E, D) their steps, ``count`` (E,) how many updates each entry
+    carries and ``curvature`` (E,) their summed curvature.  The callers use the bound
     ``sigmoid'(score) |x|^2`` for a negative-sampling pair with other side ``x`` (the largest
-    curvature in any direction): the exact value along the step, ``sigmoid'(score) (x . d)^2``,
+    curvature in any direction): the value along the step alone, ``sigmoid'(score) (x . d)^2``,
     ignores that both sides of a pair move at once, and with it 16,384-word blocks diverged.
     """
     rows, inverse = torch.unique(index, return_inverse=True)
     total = grads.new_zeros(rows.shape[0], grads.shape[1]).index_add_(0, inverse, grads)
-    direction = total / total.norm(dim=1, keepdim=True).clamp(min=1e-30)
-    curvature = curvature_along(direction.index_select(0, inverse))
     n = count.new_zeros(rows.shape[0]).index_add_(0, inverse, count)
     c = curvature.new_zeros(rows.shape[0]).index_add_(0, inverse, curvature)
     factor = sequential_factor(n, lr * c / n.clamp(min=1e-12))
@@ -132,17 +128,13 @@ def skipgram_step(
         sp = sig.mul_(1.0 - sig).mul_(maskf.unsqueeze(2))                         # sigmoid' on real pairs
         n_t = targets.shape[1]
 
-        h2, u2 = h.square().sum(2), u.square().sum(2)                               # (B, 2W), (B, 1+k)
-
-        def along_out(d):   # output rows: each real pair is one update, its other side the context row
-            return (sp * h2.unsqueeze(2)).sum(1).reshape(-1)
-
-        def along_in(d):    # input rows: each real slot is one update, its other sides the targets
-            return (sp * u2.unsqueeze(1)).sum(2).reshape(-1)
-
+        # output rows: each real pair is one update, its other side the context row
+        curv_out = (sp * h.square().sum(2).unsqueeze(2)).sum(1).reshape(-1)
+        # input rows: each real slot is one update, its other sides the targets
+        curv_in = (sp * u.square().sum(2).unsqueeze(1)).sum(2).reshape(-1)
         per_target = maskf.sum(1, keepdim=True).expand(b, n_t).reshape(-1)
-        apply_sequential(tables.w_out, targets.reshape(-1), grad_u.view(-1, dim), per_target, lr, along_out)
-        apply_sequential(tables.w_in, context.reshape(-1), grad_h.view(-1, dim), maskf.reshape(-1), lr, along_in)
+        apply_sequential(tables.w_out, targets.reshape(-1), grad_u.view(-1, dim), per_target, curv_out, lr)
+        apply_sequential(tables.w_in, context.reshape(-1), grad_h.view(-1, dim), maskf.reshape(-1), curv_in, lr)
         return loss
     tables.w_out.index_add_(0, targets.reshape(-1), grad_u.view(-1, dim))
     tables.w_in.index_add_(0, context.reshape(-1), grad_h.view(-1, dim))
@@ -207,16 +199,13 @@ def cbow_step_flat(
         sp = sig.mul_(1.0 - sig).mul_(has.unsqueeze(1))                               # (B, 1+k)
         b, n_t = targets.shape
 
-        def along_out(d):   # output rows: one update per window, its other side the mean context h
-            return (sp * h.square().sum(1, keepdim=True)).reshape(-1)
-
-        def along_in(d):    # a context row moved by d moves the mean h by d / n: curvature over n
-            per_window = (sp * u.square().sum(2)).sum(1) / n_ctx.clamp(min=1)
-            return per_window.index_select(0, rows)
-
+        # output rows: one update per window, its other side the mean context h
+        curv_out = (sp * h.square().sum(1, keepdim=True)).reshape(-1)
+        # a context row moved by d moves the mean h by d / n: its curvature is the window's over n
+        curv_in = ((sp * u.square().sum(2)).sum(1) / n_ctx.clamp(min=1)).index_select(0, rows)
         per_target = has.unsqueeze(1).expand(b, n_t).reshape(-1)
-        apply_sequential(tables.w_out, targets.reshape(-1), grad_u.view(-1, dim), per_target, lr, along_out)
-        apply_sequential(tables.w_in, flat_ctx, grad_ctx, torch.ones_like(flat_ctx, dtype=h.dtype), lr, along_in)
+        apply_sequential(tables.w_out, targets.reshape(-1), grad_u.view(-1, dim), per_target, curv_out, lr)
+        apply_sequential(tables.w_in, flat_ctx, grad_ctx, torch.ones_like(flat_ctx, dtype=h.dtype), curv_in, lr)
         return loss
     tables.w_out.index_add_(0, targets.reshape(-1), grad_u.view(-1, dim))
     tables.w_in.index_add_(0, flat_ctx, grad_ctx)
