@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from textprep.errors import InputError
+
 if TYPE_CHECKING:
     import torch
 
@@ -19,7 +21,7 @@ _NAME = re.compile(r"auto|cpu|cuda(:\d+)?")
 def check_device_name(name: str) -> str:
     """``name`` if it is auto, cpu, cuda or cuda:N; a ``ValueError`` otherwise."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise ValueError(f"device must be {DEVICE_HELP}, got {name!r}")
+        raise InputError(f"device must be {DEVICE_HELP}, got {name!r}")
     return name
 
 
@@ -32,10 +34,10 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise ValueError(f"device {name!r} requested, but CUDA is not available on this machine "
+            raise InputError(f"device {name!r} requested, but CUDA is not available on this machine "
                              "(use --device cpu or auto)")
         index = int(name.split(":")[1]) if ":" in name else 0
         if index >= torch.cuda.device_count():
-            raise ValueError(f"device {name!r} requested, but this machine has "
+            raise InputError(f"device {name!r} requested, but this machine has "
                              f"{torch.cuda.device_count()} CUDA device(s)")
     return torch.device(name)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from textprep.corpus import iter_lines
+from textprep.errors import InputError
 
 from .keyedvectors import KeyedVectors
 
@@ -108,9 +109,9 @@ def evaluate_word_analogies(
             continue
         words = line.upper().split()
         if len(words) != 4:
-            raise ValueError(f"{path}: line {n}: expected 4 words, got {len(words)}: {line!r}")
+            raise InputError(f"{path}: line {n}: expected 4 words, got {len(words)}: {line!r}")
         if not result.sections:
-            raise ValueError(f"{path}: line {n}: question before the first ': section' line")
+            raise InputError(f"{path}: line {n}: question before the first ': section' line")
         if all(w in vocab for w in words):
             questions.append(tuple(vocab[w] for w in words))  # type: ignore[arg-type]
         else:
@@ -148,7 +149,7 @@ def evaluate_word_pairs(
         try:
             a, b, score = parts[0].upper(), parts[1].upper(), float(parts[2])
         except (IndexError, ValueError):
-            raise ValueError(f"{path}: line {n}: expected 'word1<TAB>word2<TAB>score', got {line!r}") from None
+            raise InputError(f"{path}: line {n}: expected 'word1<TAB>word2<TAB>score', got {line!r}") from None
         if a in vocab and b in vocab:
             human.append(score)
             model.append(float(kv.unit_vectors[vocab[a]] @ kv.unit_vectors[vocab[b]]))
@@ -173,22 +174,22 @@ def parse_analogy(expr: str) -> tuple[list[str], list[str]]:
         else:
             tokens.append(tok)
     if not tokens:
-        raise ValueError("empty analogy expression")
+        raise InputError("empty analogy expression")
     positive: list[str] = []
     negative: list[str] = []
     sign, expect_word = "+", True
     for i, tok in enumerate(tokens):
         if tok in ("+", "-"):
             if expect_word and i > 0:
-                raise ValueError(f"bad analogy expression {expr!r}: two signs in a row")
+                raise InputError(f"bad analogy expression {expr!r}: two signs in a row")
             sign, expect_word = tok, True
         elif not expect_word:
-            raise ValueError(f"bad analogy expression {expr!r}: missing '+' or '-' before {tok!r}")
+            raise InputError(f"bad analogy expression {expr!r}: missing '+' or '-' before {tok!r}")
         else:
             (positive if sign == "+" else negative).append(tok)
             sign, expect_word = "+", False
     if expect_word:
-        raise ValueError(f"bad analogy expression {expr!r}: it ends with a sign")
+        raise InputError(f"bad analogy expression {expr!r}: it ends with a sign")
     if not positive:
-        raise ValueError(f"bad analogy expression {expr!r}: no positive word")
+        raise InputError(f"bad analogy expression {expr!r}: no positive word")
     return positive, negative

@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
+from textprep.errors import InputError
+
 from .keyedvectors import KeyedVectors
 from .word2vec import Word2VecConfig
 
@@ -34,7 +36,7 @@ def gensim_kwargs(config: Word2VecConfig) -> dict:
 def train_gensim(token_corpus: Iterable[Sequence[str]], config: Word2VecConfig = Word2VecConfig()) -> KeyedVectors:
     """Train gensim's word2vec on restartable token lists; returns our ``KeyedVectors``."""
     if config.device not in ("auto", "cpu"):
-        raise ValueError(f"the gensim backend runs on the CPU only; got device {config.device!r}")
+        raise InputError(f"the gensim backend runs on the CPU only; got device {config.device!r}")
     if isinstance(token_corpus, str):
         raise TypeError("train_gensim expects an iterable of token lists, not a string")
     from textprep.corpus import require_restartable
@@ -48,7 +50,7 @@ def train_gensim(token_corpus: Iterable[Sequence[str]], config: Word2VecConfig =
     model = Word2Vec(**gensim_kwargs(config))
     model.build_vocab(token_corpus)
     if len(model.wv) == 0:
-        raise ValueError(f"no word occurs at least min_count={config.min_count} times in the corpus")
+        raise InputError(f"no word occurs at least min_count={config.min_count} times in the corpus")
     model.train(token_corpus, total_examples=model.corpus_count, epochs=config.epochs)
     wv = model.wv
     counts = [int(wv.get_vecattr(w, "count")) for w in wv.index_to_key]

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from textprep.errors import InputError, UnknownWordError
 from textprep.fileio import atomic_write
 
 EPS = 1e-6
@@ -33,15 +34,15 @@ class KeyedVectors:
     def __init__(self, index_to_key: Sequence[str], vectors: np.ndarray, counts: Sequence[int] | None = None):
         vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] != len(index_to_key):
-            raise ValueError(f"vectors must have shape ({len(index_to_key)}, dim), got {vectors.shape}")
+            raise InputError(f"vectors must have shape ({len(index_to_key)}, dim), got {vectors.shape}")
         self.index_to_key: list[str] = list(index_to_key)
         self.key_to_index: dict[str, int] = {w: i for i, w in enumerate(self.index_to_key)}
         if len(self.key_to_index) != len(self.index_to_key):
             seen: set[str] = set()
             dup = next(w for w in self.index_to_key if w in seen or seen.add(w))
-            raise ValueError(f"duplicate word in index_to_key: {dup!r}")
+            raise InputError(f"duplicate word in index_to_key: {dup!r}")
         if counts is not None and len(counts) != len(self.index_to_key):
-            raise ValueError(f"counts has {len(counts)} entries for {len(self.index_to_key)} words")
+            raise InputError(f"counts has {len(counts)} entries for {len(self.index_to_key)} words")
         self.vectors = vectors
         self.counts = list(counts) if counts is not None else None
         self._unit: np.ndarray | None = None
@@ -64,7 +65,7 @@ class KeyedVectors:
         words = list(words)
         missing = [w for w in words if w not in self.key_to_index]
         if missing:
-            raise KeyError(f"not in the vocabulary: {', '.join(repr(w) for w in missing)}")
+            raise UnknownWordError(f"not in the vocabulary: {', '.join(repr(w) for w in missing)}")
         return [self.key_to_index[w] for w in words]
 
     @property
@@ -96,9 +97,9 @@ class KeyedVectors:
         positive = [positive] if isinstance(positive, str) else list(positive)
         negative = [negative] if isinstance(negative, str) else list(negative)
         if not positive and not negative:
-            raise ValueError("most_similar needs at least one positive or negative word")
+            raise InputError("most_similar needs at least one positive or negative word")
         if topn < 1:
-            raise ValueError(f"topn must be >= 1, got {topn}")
+            raise InputError(f"topn must be >= 1, got {topn}")
         pos = self._indices(positive + negative)
         neg = pos[len(positive):]
         pos = pos[: len(positive)]
@@ -112,7 +113,7 @@ class KeyedVectors:
             to01 = lambda idx: (1.0 + unit @ self.unit_vectors[idx].T) / 2.0   # noqa: E731  (limit, q)
             scores = to01(pos).prod(1) / (to01(neg).prod(1) + EPS)
         else:
-            raise ValueError(f"method must be '3cosadd' or '3cosmul', got {method!r}")
+            raise InputError(f"method must be '3cosadd' or '3cosmul', got {method!r}")
         return self._top(scores, set(pos) | set(neg), topn)
 
     def _top(self, scores: np.ndarray, exclude: set[int], topn: int) -> list[tuple[str, float]]:
@@ -126,7 +127,7 @@ class KeyedVectors:
         """The word farthest from the mean of the others' unit vectors (gensim's rule)."""
         words = list(words)
         if len(words) < 2:
-            raise ValueError(f"doesnt_match needs at least 2 words, got {words}")
+            raise InputError(f"doesnt_match needs at least 2 words, got {words}")
         unit = self.unit_vectors[self._indices(words)]
         mean = unit.mean(0)
         mean /= max(float(np.linalg.norm(mean)), 1e-12)
@@ -161,7 +162,7 @@ class KeyedVectors:
             binary = Path(path).suffix == ".bin"
         for w in self.index_to_key:
             if not w or any(c.isspace() for c in w):
-                raise ValueError(f"word {w!r} cannot be written in word2vec format (empty or has whitespace)")
+                raise InputError(f"word {w!r} cannot be written in word2vec format (empty or has whitespace)")
         header = f"{len(self)} {self.vector_size}\n"
         if binary:
             with atomic_write(path, "wb") as fh:
@@ -184,12 +185,12 @@ class KeyedVectors:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise ValueError(f"{path}: cannot read vectors file ({exc.strerror or exc})") from None
+            raise InputError(f"{path}: cannot read vectors file ({exc.strerror or exc})") from None
         words, vectors = (_parse_binary if binary else _parse_text)(data, path)
         try:
             return cls(words, vectors)
         except ValueError as exc:
-            raise ValueError(f"{path}: {exc}") from None
+            raise InputError(f"{path}: {exc}") from None
 
     def __repr__(self) -> str:
         return f"KeyedVectors({len(self)} words, dim {self.vector_size})"
@@ -202,7 +203,7 @@ def _header(line: bytes, path: Path) -> tuple[int, int]:
         if len(parts) != 2 or count < 0 or dim < 1:
             raise ValueError
     except (ValueError, IndexError):
-        raise ValueError(f"{path}: not a word2vec file (first line should be 'count dim', got {line[:60]!r})") from None
+        raise InputError(f"{path}: not a word2vec file (first line should be 'count dim', got {line[:60]!r})") from None
     return count, dim
 
 
@@ -213,16 +214,16 @@ def _parse_text(data: bytes, path: Path) -> tuple[list[str], np.ndarray]:
     vectors = np.empty((count, dim), dtype=np.float32)
     body = [ln for ln in lines[1:] if ln.strip()]
     if len(body) != count:
-        raise ValueError(f"{path}: header says {count} words, the file has {len(body)} lines of vectors")
+        raise InputError(f"{path}: header says {count} words, the file has {len(body)} lines of vectors")
     for n, line in enumerate(body):
         parts = line.rstrip(b"\r").rstrip().split(b" ")
         try:
             words.append(parts[0].decode("utf-8"))
             if len(parts) != dim + 1:
-                raise ValueError(f"expected {dim} values, got {len(parts) - 1}")
+                raise InputError(f"expected {dim} values, got {len(parts) - 1}")
             vectors[n] = np.array(parts[1:], dtype=np.float32)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path}: line {n + 2}: {exc}") from None
+            raise InputError(f"{path}: line {n + 2}: {exc}") from None
     return words, vectors
 
 
@@ -237,11 +238,11 @@ def _parse_binary(data: bytes, path: Path) -> tuple[list[str], np.ndarray]:
             pos += 1
         space = data.find(b" ", pos)
         if space < 0 or space + 1 + width > len(data):
-            raise ValueError(f"{path}: truncated binary word2vec file at word {n + 1} of {count}")
+            raise InputError(f"{path}: truncated binary word2vec file at word {n + 1} of {count}")
         try:
             words.append(data[pos:space].decode("utf-8"))
         except UnicodeDecodeError:
-            raise ValueError(f"{path}: word {n + 1} is not valid UTF-8 (byte offset {pos})") from None
+            raise InputError(f"{path}: word {n + 1} is not valid UTF-8 (byte offset {pos})") from None
         vectors[n] = np.frombuffer(data, dtype="<f4", count=dim, offset=space + 1)
         pos = space + 1 + width
     return words, vectors

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from textprep.errors import InputError
+
 
 def keep_probabilities(counts: Sequence[int] | np.ndarray, sample: float) -> np.ndarray:
     """Probability of keeping each occurrence of each word, shape ``(V,)`` float64.
@@ -31,9 +33,9 @@ def keep_probabilities(counts: Sequence[int] | np.ndarray, sample: float) -> np.
     """
     counts = np.asarray(counts, dtype=np.float64)
     if counts.ndim != 1 or counts.size == 0:
-        raise ValueError(f"counts must be a non-empty 1-D sequence, got shape {counts.shape}")
+        raise InputError(f"counts must be a non-empty 1-D sequence, got shape {counts.shape}")
     if (counts <= 0).any():
-        raise ValueError(f"counts must be positive, got {counts[counts <= 0][:3].tolist()}")
+        raise InputError(f"counts must be positive, got {counts[counts <= 0][:3].tolist()}")
     if sample <= 0:
         return np.ones_like(counts)
     threshold = sample * counts.sum()          # t * (number of training words)
@@ -45,9 +47,9 @@ def noise_distribution(counts: Sequence[int] | np.ndarray, power: float = 0.75) 
     """The negative-sampling distribution ``count**power / sum(count**power)``, shape ``(V,)``."""
     counts = np.asarray(counts, dtype=np.float64)
     if counts.ndim != 1 or counts.size == 0:
-        raise ValueError(f"counts must be a non-empty 1-D sequence, got shape {counts.shape}")
+        raise InputError(f"counts must be a non-empty 1-D sequence, got shape {counts.shape}")
     if (counts < 0).any() or counts.sum() <= 0:
-        raise ValueError("counts must be non-negative with a positive sum")
+        raise InputError("counts must be non-negative with a positive sum")
     weights = counts ** power
     return weights / weights.sum()
 
@@ -121,7 +123,7 @@ def draw_negatives(
     A vocabulary of one word has no valid negatives, so it is rejected.
     """
     if table.prob.size < 2:
-        raise ValueError("negative sampling needs at least 2 words in the vocabulary")
+        raise InputError("negative sampling needs at least 2 words in the vocabulary")
     positives = np.asarray(positives)
     neg = table.sample(rng, (positives.size, k))
     clash = neg == positives[:, None]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from textprep.errors import InputError
 from textprep.fileio import atomic_path
 
 from .keyedvectors import KeyedVectors
@@ -20,7 +21,7 @@ def project_2d(vectors: np.ndarray, method: str = "pca", seed: int = 0) -> np.nd
     """(n, dim) -> (n, 2) coordinates by ``pca`` or ``tsne``."""
     n = vectors.shape[0]
     if n < 2:
-        raise ValueError(f"a map needs at least 2 words, got {n}")
+        raise InputError(f"a map needs at least 2 words, got {n}")
     if method == "pca":
         from sklearn.decomposition import PCA
 
@@ -30,7 +31,7 @@ def project_2d(vectors: np.ndarray, method: str = "pca", seed: int = 0) -> np.nd
 
         perplexity = float(min(30, n - 1))
         return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(vectors)
-    raise ValueError(f"method must be 'pca' or 'tsne', got {method!r}")
+    raise InputError(f"method must be 'pca' or 'tsne', got {method!r}")
 
 
 def plot_words(
@@ -50,7 +51,7 @@ def plot_words(
     import matplotlib.pyplot as plt
 
     if groups is not None and len(groups) != len(words):
-        raise ValueError(f"groups has {len(groups)} labels for {len(words)} words")
+        raise InputError(f"groups has {len(groups)} labels for {len(words)} words")
     first = {}
     for i, w in enumerate(words):
         first.setdefault(w, i)

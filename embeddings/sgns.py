@@ -29,6 +29,8 @@ from __future__ import annotations
 import torch
 from torch.nn.functional import embedding_bag, logsigmoid
 
+from textprep.errors import InputError
+
 
 class SGNSTables:
     """Input (``w_in``) and output (``w_out``) tables, both ``(V, dim)`` float32."""
@@ -45,7 +47,7 @@ class SGNSTables:
             mine = getattr(self, name)
             if name not in state or state[name].shape != mine.shape:
                 got = tuple(state[name].shape) if name in state else None
-                raise ValueError(f"checkpoint table {name} has shape {got}, expected {tuple(mine.shape)}")
+                raise InputError(f"checkpoint table {name} has shape {got}, expected {tuple(mine.shape)}")
             mine.copy_(state[name])
 
 

@@ -23,6 +23,8 @@ import types
 import typing
 from typing import Any
 
+from .errors import ConfigError
+
 _UNSET: Any = dataclasses.MISSING
 
 
@@ -74,16 +76,16 @@ def check_value(name: str, value: Any, kinds: tuple[type, ...], meta: dict) -> N
         return
     if bool in kinds:
         if not isinstance(value, bool):
-            raise ValueError(f"{name} must be True or False, got {value!r}")
+            raise ConfigError(f"{name} must be True or False, got {value!r}")
         return
     if int in kinds and float not in kinds:
         if isinstance(value, bool) or not isinstance(value, int):
             what = "a positive integer" if meta.get("min") == 1 else "an integer"
-            raise ValueError(f"{name} must be {what}, got {value!r}")
+            raise ConfigError(f"{name} must be {what}, got {value!r}")
     elif float in kinds and (isinstance(value, bool) or not isinstance(value, (int, float))):
-        raise ValueError(f"{name} must be a number, got {value!r}")
+        raise ConfigError(f"{name} must be a number, got {value!r}")
     if "choices" in meta and value not in meta["choices"]:
-        raise ValueError(f"{name} must be one of {', '.join(map(str, meta['choices']))}, got {value!r}")
+        raise ConfigError(f"{name} must be one of {', '.join(map(str, meta['choices']))}, got {value!r}")
     bounds = [k for k in ("min", "max", "gt", "lt") if k in meta]
     if not bounds:
         return
@@ -91,8 +93,8 @@ def check_value(name: str, value: Any, kinds: tuple[type, ...], meta: dict) -> N
           and ("gt" not in meta or value > meta["gt"]) and ("lt" not in meta or value < meta["lt"]))
     if not ok:
         if bounds == ["min"] and meta["min"] == 1 and int in kinds and float not in kinds:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        raise ValueError(f"{name} must be {_interval(meta)}, got {value!r}")
+            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        raise ConfigError(f"{name} must be {_interval(meta)}, got {value!r}")
 
 
 def check_fields(config: Any) -> None:

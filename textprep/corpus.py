@@ -17,6 +17,8 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from .errors import InputError
+
 _SNIFF = 8192
 
 
@@ -25,24 +27,24 @@ def check_encoding(encoding: str) -> str:
     try:
         return codecs.lookup(encoding).name
     except LookupError:
-        raise ValueError(f"unknown encoding: {encoding!r}") from None
+        raise InputError(f"unknown encoding: {encoding!r}") from None
 
 
 def check_readable(path: str | os.PathLike) -> Path:
     """Raise a one-line ``ValueError`` unless ``path`` is an existing, non-binary file."""
     path = Path(path)
     if not path.exists():
-        raise ValueError(f"{path}: no such file")
+        raise InputError(f"{path}: no such file")
     if path.is_dir():
-        raise ValueError(f"{path}: is a directory, expected a text file")
+        raise InputError(f"{path}: is a directory, expected a text file")
     try:
         with open(path, "rb") as fh:
             head = fh.read(_SNIFF)
     except OSError as exc:
-        raise ValueError(f"{path}: cannot read ({exc.strerror})") from None
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         nul = head.index(b"\x00")
-        raise ValueError(f"{path}: looks like a binary file (NUL byte at offset {nul})")
+        raise InputError(f"{path}: looks like a binary file (NUL byte at offset {nul})")
     return path
 
 
@@ -59,7 +61,7 @@ def _iter_binary_lines(fh, name: str, encoding: str) -> Iterator[str]:
         try:
             text, _ = decoder_strict(raw)
         except UnicodeDecodeError as exc:
-            raise ValueError(
+            raise InputError(
                 f"{name}: invalid {encoding} byte 0x{raw[exc.start]:02x} at byte offset {offset + exc.start}"
             ) from None
         if first:
@@ -87,7 +89,7 @@ def iter_lines(path: str | os.PathLike, encoding: str = "utf-8") -> Iterator[str
                 for line in fh:
                     yield line.rstrip("\r\n")
             except UnicodeDecodeError as exc:
-                raise ValueError(f"{path}: not valid {encoding} ({exc.reason})") from None
+                raise InputError(f"{path}: not valid {encoding} ({exc.reason})") from None
         return
     with open(path, "rb") as fh:
         yield from _iter_binary_lines(fh, str(path), encoding)
@@ -116,12 +118,12 @@ class TextCorpus:
         self._texts: list[str] | None = None
         self.paths: list[str] = [str(s) for s in sources]
         if not self.paths:
-            raise ValueError("no input files given")
+            raise InputError("no input files given")
         for p in self.paths:
             if p != "-":
                 check_readable(p)
         if self.paths.count("-") and len(self.paths) > 1:
-            raise ValueError("'-' (stdin) cannot be combined with other inputs")
+            raise InputError("'-' (stdin) cannot be combined with other inputs")
         self._stdin_used = False
 
     @classmethod
@@ -142,7 +144,7 @@ class TextCorpus:
         else:
             if "-" in self.paths:
                 if self._stdin_used:
-                    raise TypeError("standard input can be read only once; save it to a file for several passes")
+                    raise InputError("standard input can be read only once; save it to a file for several passes")
                 self._stdin_used = True
             docs = (line for p in self.paths for line in iter_lines(p, self.encoding))
         for doc in docs:

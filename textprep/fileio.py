@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from .errors import InputError
+
 # mkstemp creates files readable by their owner only; output files get the usual
 # permissions instead (0666 less the process's umask), like a file opened with open().
 _UMASK = os.umask(0)
@@ -74,9 +76,9 @@ def read_json(path: str | os.PathLike, what: str = "JSON file") -> Any:
     """Read a JSON file, turning every failure into a one-line ``ValueError`` naming the file."""
     path = Path(path)
     if not path.exists():
-        raise ValueError(f"{path}: no such {what}")
+        raise InputError(f"{path}: no such {what}")
     try:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: malformed {what} ({exc})") from None
+        raise InputError(f"{path}: malformed {what} ({exc})") from None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from .corpus import require_restartable
+from .errors import InputError
 from .pipeline import Pipeline, PipelineConfig
 from .vocab import check_max_df, df_limit
 
@@ -46,7 +47,7 @@ def check_filter(min_count: int, max_df: float | None) -> None:
     """``ValueError`` unless ``min_count`` is an int >= 1 and ``max_df`` None or valid
     (:func:`textprep.vocab.check_max_df`)."""
     if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
-        raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
+        raise InputError(f"min_count must be an integer >= 1, got {min_count!r}")
     if max_df is not None:
         check_max_df(max_df)
 

@@ -37,6 +37,7 @@ import threading
 from collections.abc import Mapping, Sequence
 
 from .corpus import iter_lines
+from .errors import InputError
 
 #: pymorphy3 (OpenCorpora) parts of speech accepted by ``prefer_pos``
 POS_TAGS = frozenset({
@@ -48,7 +49,7 @@ POS_TAGS = frozenset({
 def check_pos(prefer_pos: Sequence[str]) -> None:
     bad = [p for p in prefer_pos if p not in POS_TAGS]
     if bad:
-        raise ValueError(f"prefer_pos: unknown part of speech {bad[0]!r}; choose from {', '.join(sorted(POS_TAGS))}")
+        raise InputError(f"prefer_pos: unknown part of speech {bad[0]!r}; choose from {', '.join(sorted(POS_TAGS))}")
 
 
 def read_overrides(path: str | os.PathLike, encoding: str = "utf-8") -> dict[str, str]:
@@ -60,7 +61,7 @@ def read_overrides(path: str | os.PathLike, encoding: str = "utf-8") -> dict[str
             continue
         parts = line.split("\t")
         if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
-            raise ValueError(f"{path}: line {no}: expected 'form<TAB>lemma', got {line!r}")
+            raise InputError(f"{path}: line {no}: expected 'form<TAB>lemma', got {line!r}")
         out[parts[0].strip()] = parts[1].strip()
     return out
 

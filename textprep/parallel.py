@@ -14,6 +14,8 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
+from .errors import InputError
+
 T = TypeVar("T")
 
 
@@ -30,7 +32,7 @@ def resolve_workers(workers: int | None) -> int:
     if workers is None or workers == 0:
         return available_cpus()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
-        raise ValueError(f"workers must be an integer >= 0, got {workers!r}")
+        raise InputError(f"workers must be an integer >= 0, got {workers!r}")
     return workers
 
 
@@ -86,7 +88,7 @@ def ordered_map(pool: concurrent.futures.Executor, fn: Callable[[T], Any], items
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """Consecutive lists of ``size`` items (the last one shorter)."""
     if size < 1:
-        raise ValueError(f"chunk size must be >= 1, got {size}")
+        raise InputError(f"chunk size must be >= 1, got {size}")
     chunk: list[T] = []
     for item in items:
         chunk.append(item)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from .config import check_fields, option
 from .corpus import check_readable
+from .errors import ConfigError, InputError
 from .lemma import EnglishLemmatizer, RussianLemmatizer, check_pos, read_overrides
 from .normalize import fold_yo, normalize_text
 from .parallel import call_worker, can_start_pool, chunks, init_worker, process_pool, resolve_workers
@@ -66,19 +67,19 @@ class PipelineConfig:
             object.__setattr__(self, name, tuple(value))
         check_spec(self.stopwords)
         if self.stopwords_on_lemmas and not self.lemmatize:
-            raise ValueError("stopwords_on_lemmas=True needs lemmatize=True")
+            raise ConfigError("stopwords_on_lemmas=True needs lemmatize=True")
         if self.lemmatize and self.stem:
-            raise ValueError("lemmatize and stem cannot both be set; choose one")
+            raise ConfigError("lemmatize and stem cannot both be set; choose one")
         if self.prefer_pos:
             if not (self.lemmatize and self.lang == "ru"):
-                raise ValueError(f"prefer_pos={list(self.prefer_pos)} needs lemmatize=True and lang='ru'")
+                raise ConfigError(f"prefer_pos={list(self.prefer_pos)} needs lemmatize=True and lang='ru'")
             check_pos(self.prefer_pos)
         if self.lemma_overrides is not None:
             if not self.lemmatize:
-                raise ValueError(f"lemma_overrides={self.lemma_overrides!r} needs lemmatize=True")
+                raise ConfigError(f"lemma_overrides={self.lemma_overrides!r} needs lemmatize=True")
             check_readable(self.lemma_overrides)
         if self.level == "char" and (self.lemmatize or self.stem or self.stopwords != "none"):
-            raise ValueError("level='char' cannot be combined with lemmatize, stem or stop words")
+            raise ConfigError("level='char' cannot be combined with lemmatize, stem or stop words")
 
     @property
     def changes_forms(self) -> bool:
@@ -204,7 +205,7 @@ class Pipeline:
             raise TypeError("Pipeline.map expects an iterable of documents, not a single string")
         workers = resolve_workers(workers)
         if chunk_size < 1:
-            raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+            raise InputError(f"chunk_size must be >= 1, got {chunk_size}")
         if workers == 1 or not self.config.changes_forms or not can_start_pool():
             return (self(doc) for doc in docs)
         return self._parallel_map(docs, workers, chunk_size)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from .errors import InputError
 from .tokenize import sentence_split
 
 #: a line holding only a chapter number: Roman (I, XIV.) or Arabic (12, 3.)
@@ -103,4 +104,4 @@ def documents(lines: Iterable[str], unit: str) -> Iterator[tuple[str, str]]:
         return ((f"paragraph {i}", p) for i, p in enumerate(paragraphs(lines), 1))
     if unit == "lines":
         return ((f"line {i}", line) for i, line in enumerate(lines, 1) if line.strip())
-    raise ValueError(f"unit must be one of {', '.join(DOCUMENT_UNITS)}, got {unit!r}")
+    raise InputError(f"unit must be one of {', '.join(DOCUMENT_UNITS)}, got {unit!r}")

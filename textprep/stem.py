@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .errors import InputError
+
 ALGORITHMS = {"ru": "russian", "en": "english"}
 
 
@@ -21,7 +23,7 @@ class SnowballStemmer:
 
     def __init__(self, lang: str):
         if lang not in ALGORITHMS:
-            raise ValueError(f"no Snowball stemmer for lang {lang!r}; choose from {', '.join(ALGORITHMS)}")
+            raise InputError(f"no Snowball stemmer for lang {lang!r}; choose from {', '.join(ALGORITHMS)}")
         import Stemmer  # PyStemmer
 
         self.lang = lang

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .corpus import iter_lines
+from .errors import InputError
 from .normalize import fold_yo
 
 #: names accepted besides a file path
@@ -22,14 +23,14 @@ NONE = "none"
 def check_spec(spec: str) -> None:
     """Raise ``ValueError`` unless ``spec`` is ``ru``, ``en``, ``none`` or an existing file."""
     if not isinstance(spec, str) or not spec:
-        raise ValueError(f"stopwords must be 'ru', 'en', 'none' or a file path, got {spec!r}")
+        raise InputError(f"stopwords must be 'ru', 'en', 'none' or a file path, got {spec!r}")
     if spec in BUNDLED or spec == NONE:
         return
     path = Path(spec)
     if path.is_dir():
-        raise ValueError(f"stopwords: {spec} is a directory, expected a word-list file")
+        raise InputError(f"stopwords: {spec} is a directory, expected a word-list file")
     if not path.is_file():
-        raise ValueError(
+        raise InputError(
             f"unknown stop-word list {spec!r}: use 'ru', 'en', 'none' or the path of a word-list file"
         )
 

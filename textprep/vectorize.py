@@ -35,6 +35,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
+from .errors import InputError
 from .fileio import atomic_path
 from .pipeline import Pipeline, PipelineConfig
 
@@ -149,9 +150,9 @@ class TfIdf(BagOfWords):
     def check_params(self) -> None:
         """Raise ``ValueError`` for an unknown ``idf`` or ``norm`` (before any work)."""
         if self.idf not in IDF_KINDS:
-            raise ValueError(f"idf must be one of {', '.join(IDF_KINDS)}, got {self.idf!r}")
+            raise InputError(f"idf must be one of {', '.join(IDF_KINDS)}, got {self.idf!r}")
         if self.norm not in NORMS:
-            raise ValueError(f"norm must be 'l2', 'l1' or None ('none' on the command line), got {self.norm!r}")
+            raise InputError(f"norm must be 'l2', 'l1' or None ('none' on the command line), got {self.norm!r}")
 
     def fit_transform(self, docs, y=None) -> sp.csr_matrix:
         self.check_params()
@@ -191,7 +192,7 @@ class TfIdf(BagOfWords):
 def top_terms(X: sp.spmatrix, feature_names: Sequence[str], k: int = 10) -> list[list[tuple[str, float]]]:
     """Each row's ``k`` highest-weighted terms, highest first (ties: by term)."""
     if k < 1:
-        raise ValueError(f"top_k must be >= 1, got {k}")
+        raise InputError(f"top_k must be >= 1, got {k}")
     X = sp.csr_matrix(X)
     out = []
     for i in range(X.shape[0]):
@@ -227,9 +228,9 @@ def load_matrix(path: str | os.PathLike) -> tuple[sp.csr_matrix, list[str]]:
             X = sp.csr_matrix((z["data"], z["indices"], z["indptr"]), shape=tuple(z["shape"]))
             names = [str(s) for s in z["feature_names"]]
     except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
+        raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise ValueError(f"{path}: is a directory, expected a .npz file") from None
+        raise InputError(f"{path}: is a directory, expected a .npz file") from None
     except (KeyError, ValueError, OSError, EOFError) as exc:
-        raise ValueError(f"{path}: not a textprep matrix file ({exc})") from None
+        raise InputError(f"{path}: not a textprep matrix file ({exc})") from None
     return X, names

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .errors import InputError, UnknownWordError
 from .fileio import read_json, write_json
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
@@ -36,7 +37,7 @@ class Vocabulary:
     ):
         self.specials: tuple[str, ...] = tuple(specials)
         if len(set(self.specials)) != len(self.specials):
-            raise ValueError(f"specials: duplicate special tokens in {list(self.specials)}")
+            raise InputError(f"specials: duplicate special tokens in {list(self.specials)}")
         self.id_to_token: list[str] = list(self.specials)
         self.token_to_id: dict[str, int] = {t: i for i, t in enumerate(self.id_to_token)}
         for tok in tokens:
@@ -56,9 +57,9 @@ class Vocabulary:
     ) -> Vocabulary:
         """Keep tokens seen at least ``min_count`` times, the ``max_size`` most frequent."""
         if min_count < 1:
-            raise ValueError(f"min_count must be >= 1, got {min_count}")
+            raise InputError(f"min_count must be >= 1, got {min_count}")
         if max_size is not None and max_size < 1:
-            raise ValueError(f"max_size must be >= 1, got {max_size}")
+            raise InputError(f"max_size must be >= 1, got {max_size}")
         specials = tuple(specials)
         kept = sorted(
             ((t, c) for t, c in counts.items() if c >= min_count and t not in specials),
@@ -117,13 +118,13 @@ class Vocabulary:
         i = self.token_to_id.get(token)
         if i is None:
             if UNK not in self.token_to_id:
-                raise KeyError(f"token not in vocabulary (and no {UNK}): {token!r}")
+                raise UnknownWordError(f"token not in vocabulary (and no {UNK}): {token!r}")
             return self.token_to_id[UNK]
         return i
 
     def _special_id(self, tok: str) -> int:
         if tok not in self.token_to_id:
-            raise KeyError(f"this vocabulary has no {tok} token")
+            raise UnknownWordError(f"this vocabulary has no {tok} token")
         return self.token_to_id[tok]
 
     @property
@@ -162,7 +163,7 @@ class Vocabulary:
         for i in ids:
             i = int(i)
             if not 0 <= i < n:
-                raise ValueError(f"id {i} is out of range for a vocabulary of {n} tokens")
+                raise InputError(f"id {i} is out of range for a vocabulary of {n} tokens")
             tok = self.id_to_token[i]
             if skip_specials and tok in self.specials:
                 continue
@@ -201,14 +202,14 @@ class Vocabulary:
     @classmethod
     def from_dict(cls, d: dict, source: str = "vocabulary") -> Vocabulary:
         if not isinstance(d, dict) or d.get("format") != FORMAT:
-            raise ValueError(f"{source}: not a textprep vocabulary (expected format {FORMAT!r})")
+            raise InputError(f"{source}: not a textprep vocabulary (expected format {FORMAT!r})")
         try:
             tokens, counts = d["tokens"], d["counts"]
             if len(tokens) != len(counts):
-                raise ValueError("tokens and counts differ in length")
+                raise InputError("tokens and counts differ in length")
             return cls(tokens, counts=dict(zip(tokens, counts)), specials=d["specials"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"{source}: malformed vocabulary ({exc})") from None
+            raise InputError(f"{source}: malformed vocabulary ({exc})") from None
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the vocabulary as JSON (atomically)."""
@@ -230,12 +231,12 @@ def check_max_df(max_df: float) -> None:
     than a wish for "2 documents".
     """
     if isinstance(max_df, bool) or not isinstance(max_df, (numbers.Integral, numbers.Real)):
-        raise ValueError(f"max_df must be a fraction in (0, 1] or a document count, got {max_df!r}")
+        raise InputError(f"max_df must be a fraction in (0, 1] or a document count, got {max_df!r}")
     if isinstance(max_df, numbers.Integral):
         if max_df < 1:
-            raise ValueError(f"max_df as a document count must be >= 1, got {max_df!r}")
+            raise InputError(f"max_df as a document count must be >= 1, got {max_df!r}")
     elif not 0.0 < max_df <= 1.0:
-        raise ValueError(f"max_df as a fraction must be in (0, 1], got {max_df!r} (give an int for a count)")
+        raise InputError(f"max_df as a fraction must be in (0, 1], got {max_df!r} (give an int for a count)")
 
 
 def df_limit(max_df: float, n_docs: int) -> float:

@@ -29,6 +29,7 @@ from typing import Any
 
 from textprep.config import check_fields, check_value, option
 from textprep.corpus import check_encoding
+from textprep.errors import ConfigError
 from textprep.fileio import read_json
 from textprep.segment import DOCUMENT_UNITS
 
@@ -129,19 +130,19 @@ class RunConfig:
         # lang is checked here rather than by choices in the metadata: with a choice list the
         # flag parser would refuse it first, as argparse words it, not as the config error does
         if self.lang not in LANG_DEFAULTS:
-            raise ValueError(f"lang must be one of {', '.join(LANG_DEFAULTS)}, got {self.lang!r}")
+            raise ConfigError(f"lang must be one of {', '.join(LANG_DEFAULTS)}, got {self.lang!r}")
         check_fields(self)
         check_encoding(self.encoding)
         check_device_name(self.device)
         if self.generate_min_length > self.generate_length:
-            raise ValueError(f"generate_min_length must be between 0 and generate_length, "
+            raise ConfigError(f"generate_min_length must be between 0 and generate_length, "
                              f"got {self.generate_min_length!r}")
         if isinstance(self.query_words, str) or not all(isinstance(w, str) for w in self.query_words):
-            raise TypeError(f"query_words must be a list of words, got {self.query_words!r}")
+            raise ConfigError(f"query_words must be a list of words, got {self.query_words!r}")
         object.__setattr__(self, "query_words", tuple(self.query_words))
         for name, kind in (("w2v", Word2VecConfig), ("lm", LMConfig)):
             if not isinstance(getattr(self, name), kind):
-                raise TypeError(f"{name} must be a {kind.__name__}, got {type(getattr(self, name)).__name__}")
+                raise ConfigError(f"{name} must be a {kind.__name__}, got {type(getattr(self, name)).__name__}")
         object.__setattr__(self, "w2v", dataclasses.replace(self.w2v, **self._owned("w2v", self.w2v)))
         object.__setattr__(self, "lm", dataclasses.replace(self.lm, **self._owned("lm", self.w2v)))
 
@@ -200,7 +201,7 @@ class RunConfig:
             try:
                 parts[section] = dataclasses.replace(default, **given, **owned)
             except ValueError as exc:
-                raise ValueError(_rename(str(exc), section, names)) from None
+                raise ConfigError(_rename(str(exc), section, names)) from None
         return dataclasses.replace(base, **parts)
 
     @classmethod
@@ -210,11 +211,11 @@ class RunConfig:
         if isinstance(data, dict) and data.get("format") == CONFIG_FORMAT:
             data = data.get("config", {})  # a RUN_DIR/config.json written by an earlier run
         if not isinstance(data, dict):
-            raise ValueError(f"{path}: a pipeline config must be a JSON object")
+            raise ConfigError(f"{path}: a pipeline config must be a JSON object")
         try:
             return cls.from_dict(data, **overrides)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{path}: {exc}") from None
+            raise ConfigError(f"{path}: {exc}") from None
 
 
 _FIXED = "the job trains a word-level LSTM on its whitespace-separated text"
@@ -242,15 +243,15 @@ def _split(data: Mapping[str, Any]) -> tuple[dict, dict[str, tuple[dict, dict]]]
     def put(section: str, name: str, value: Any, given_as: str) -> None:
         values, names = nested[section]
         if name in names:
-            raise ValueError(f"{names[name]} and {given_as} both set {section}.{name}; give one")
+            raise ConfigError(f"{names[name]} and {given_as} both set {section}.{name}; give one")
         if name in OWNED[section]:
-            raise ValueError(f"{given_as} is set by the run ({OWNED[section][name]})")
+            raise ConfigError(f"{given_as} is set by the run ({OWNED[section][name]})")
         values[name], names[name] = value, given_as
 
     for key, value in data.items():
         if key in _SECTIONS:
             if not isinstance(value, Mapping):
-                raise ValueError(f"{key} must be a JSON object of {_SECTIONS[key].__name__} settings, got {value!r}")
+                raise ConfigError(f"{key} must be a JSON object of {_SECTIONS[key].__name__} settings, got {value!r}")
             fields = {f.name for f in dataclasses.fields(_SECTIONS[key])}
             for name, v in value.items():
                 if name in fields:
@@ -268,7 +269,7 @@ def _split(data: Mapping[str, Any]) -> tuple[dict, dict[str, tuple[dict, dict]]]
         else:
             unknown.append(key)
     if unknown:
-        raise ValueError(f"unknown setting(s) {', '.join(unknown)}")
+        raise ConfigError(f"unknown setting(s) {', '.join(unknown)}")
     return own, nested
 
 

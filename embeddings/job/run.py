@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from textprep.corpus import check_readable
+from textprep.errors import InputError
 from textprep.fileio import write_json
 
 from . import stages
@@ -65,9 +66,9 @@ def check_run_dir(run_dir: Path) -> None:
     """A run directory is new, empty, or one this pipeline wrote (nothing else gets overwritten)."""
     if run_dir.exists():
         if not run_dir.is_dir():
-            raise ValueError(f"{run_dir}: exists and is not a directory")
+            raise InputError(f"{run_dir}: exists and is not a directory")
         if any(run_dir.iterdir()) and not ((run_dir / STATE_FILE).exists() or (run_dir / CONFIG_FILE).exists()):
-            raise ValueError(f"{run_dir}: directory is not empty and holds no pipeline run; choose another -o")
+            raise InputError(f"{run_dir}: directory is not empty and holds no pipeline run; choose another -o")
 
 
 def first_sentence(valid: Path, min_words: int = 6) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from textprep.bpe import BPETokenizer
 from textprep.corpus import iter_lines
+from textprep.errors import InputError
 from textprep.fileio import atomic_write, read_json, write_json
 from textprep.pipeline import Pipeline
 from textprep.segment import count_headings, documents, sentences
@@ -51,7 +52,7 @@ def preprocess(corpus: Path, config: RunConfig, out: Path, scratch: Path) -> dic
                 n_sent += 1
                 n_tok += len(toks)
     if n_sent < 2:
-        raise ValueError(f"{corpus}: the corpus has {n_sent} non-empty {config.unit}; the pipeline needs "
+        raise InputError(f"{corpus}: the corpus has {n_sent} non-empty {config.unit}; the pipeline needs "
                          "at least 2 (one to train on, one to hold out)")
     n_valid = max(1, round(n_sent * config.valid_fraction))
     with open(all_path, encoding="utf-8") as src, atomic_write(out / "train.txt") as tr, \

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textprep.errors import InputError
 from textprep.fileio import read_json, write_json
 
 STATE_FILE = "state.json"
@@ -43,7 +44,7 @@ class RunState:
     def __init__(self, run_dir: str | os.PathLike):
         self.dir = Path(run_dir)
         if self.dir.exists() and not self.dir.is_dir():
-            raise ValueError(f"{self.dir}: exists and is not a directory")
+            raise InputError(f"{self.dir}: exists and is not a directory")
         self.dir.mkdir(parents=True, exist_ok=True)
         path = self.dir / STATE_FILE
         self.stages: dict[str, dict] = read_json(path, "run state file").get("stages", {}) if path.exists() else {}

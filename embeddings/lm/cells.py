@@ -21,6 +21,8 @@ import math
 import torch
 from torch import nn
 
+from textprep.errors import InputError
+
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
@@ -90,7 +92,7 @@ class ReferenceRNN(nn.Module):
     def __init__(self, arch: str, input_size: int, hidden_size: int, num_layers: int = 1, dropout: float = 0.0):
         super().__init__()
         if arch not in CELLS:
-            raise ValueError(f"arch must be one of {', '.join(CELLS)}, got {arch!r}")
+            raise InputError(f"arch must be one of {', '.join(CELLS)}, got {arch!r}")
         self.arch, self.hidden_size, self.num_layers, self.dropout = arch, hidden_size, num_layers, dropout
         self.cells = nn.ModuleList(
             CELLS[arch](input_size if k == 0 else hidden_size, hidden_size) for k in range(num_layers))

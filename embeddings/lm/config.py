@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from textprep.config import check_fields, option
+from textprep.errors import ConfigError
 
 LEVELS = ("word", "bpe", "char")                # what a token is
 MODES = ("stream", "lines")                     # how the text is cut into training examples
@@ -60,9 +61,9 @@ class LMConfig:
     def __post_init__(self):
         check_fields(self)
         if self.tie_weights and self.emb_dim != self.hidden:
-            raise ValueError(f"tie_weights needs emb_dim == hidden, got emb_dim={self.emb_dim}, hidden={self.hidden}")
+            raise ConfigError(f"tie_weights needs emb_dim == hidden, got emb_dim={self.emb_dim}, hidden={self.hidden}")
         if self.forget_bias is not None and self.arch != "lstm":
-            raise ValueError(f"forget_bias applies to arch lstm only, not {self.arch!r}")
+            raise ConfigError(f"forget_bias applies to arch lstm only, not {self.arch!r}")
 
     @property
     def learning_rate(self) -> float:

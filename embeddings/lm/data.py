@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from textprep.corpus import iter_lines
+from textprep.errors import InputError
 
 
 def read_lines(path: str | Path) -> list[str]:
@@ -61,7 +62,7 @@ def batchify(stream: np.ndarray | torch.Tensor, batch_size: int) -> torch.Tensor
     data = torch.as_tensor(stream, dtype=torch.long)
     n = data.numel() // batch_size
     if n < 2:
-        raise ValueError(f"the text has {data.numel()} tokens, too few for batch_size={batch_size} "
+        raise InputError(f"the text has {data.numel()} tokens, too few for batch_size={batch_size} "
                          "(need at least two tokens per column)")
     return data[: n * batch_size].view(batch_size, n).t().contiguous()
 
@@ -90,7 +91,7 @@ def line_batches(encoded: Sequence[Sequence[int]], batch_size: int, bos_id: int,
     are batched together (sorted in buckets) so little compute goes to padding.
     """
     if not encoded:
-        raise ValueError("no lines to batch (the text is empty)")
+        raise InputError("no lines to batch (the text is empty)")
     seqs = [[bos_id, *s, eos_id] for s in encoded]
     order = np.arange(len(seqs))
     if shuffle:

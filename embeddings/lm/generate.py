@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from textprep.errors import InputError
+
 
 @dataclass
 class Generation:
@@ -43,17 +45,17 @@ def filter_probs(logits: torch.Tensor, temperature: float, top_k: int = 0, top_p
 
 def _check(temperature, top_k, top_p, max_length, num, min_length=0):
     if not 0 <= min_length <= max_length:
-        raise ValueError(f"min_length must be between 0 and max_length ({max_length}), got {min_length!r}")
+        raise InputError(f"min_length must be between 0 and max_length ({max_length}), got {min_length!r}")
     if not temperature >= 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature!r}")
+        raise InputError(f"temperature must be >= 0, got {temperature!r}")
     if top_k < 0:
-        raise ValueError(f"top_k must be >= 0, got {top_k!r}")
+        raise InputError(f"top_k must be >= 0, got {top_k!r}")
     if not 0 < top_p <= 1:
-        raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
+        raise InputError(f"top_p must be in (0, 1], got {top_p!r}")
     if max_length < 1:
-        raise ValueError(f"max_length must be >= 1, got {max_length!r}")
+        raise InputError(f"max_length must be >= 1, got {max_length!r}")
     if num < 1:
-        raise ValueError(f"num must be >= 1, got {num!r}")
+        raise InputError(f"num must be >= 1, got {num!r}")
 
 
 @torch.no_grad()

@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from textprep.errors import InputError
 from textprep.fileio import atomic_path, read_json, write_json
 
 from .config import LMConfig
@@ -51,12 +52,12 @@ def write_config(lm_dir: Path, config: LMConfig, tokenizer_meta: dict, extra: di
 def read_config(lm_dir: str | Path) -> dict:
     lm_dir = Path(lm_dir)
     if not lm_dir.is_dir():
-        raise ValueError(f"{lm_dir}: no such LM directory")
+        raise InputError(f"{lm_dir}: no such LM directory")
     meta = read_json(lm_dir / "config.json", "LM config")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"{lm_dir / 'config.json'}: not a language-model directory (format is not {FORMAT!r})")
+        raise InputError(f"{lm_dir / 'config.json'}: not a language-model directory (format is not {FORMAT!r})")
     if meta.get("version") != VERSION:
-        raise ValueError(f"{lm_dir / 'config.json'}: LM format version {meta.get('version')!r} is not supported "
+        raise InputError(f"{lm_dir / 'config.json'}: LM format version {meta.get('version')!r} is not supported "
                          f"by this toolkit (it reads version {VERSION}); retrain the model")
     return meta
 
@@ -96,7 +97,7 @@ def load_checkpoint(lm_dir: Path, device: torch.device) -> dict | None:
     # a record beyond the checkpoint is an epoch whose checkpoint was never written: it trains again
     ck["history"] = [r for r in records if r["epoch"] <= epoch]
     if [r["epoch"] for r in ck["history"]] != list(range(1, epoch + 1)):
-        raise ValueError(f"{lm_dir / HISTORY}: lacks records of the epochs 1-{epoch} that {CHECKPOINT} has "
+        raise InputError(f"{lm_dir / HISTORY}: lacks records of the epochs 1-{epoch} that {CHECKPOINT} has "
                          f"trained (delete {CHECKPOINT} to train from the start)")
     return ck
 
@@ -114,7 +115,7 @@ class LanguageModel:
         lines = [line.rstrip("\r\n") for line in lines]
         encoded = encode_lines(self.tokenizer, lines)
         if not encoded:
-            raise ValueError("the evaluation text is empty")
+            raise InputError("the evaluation text is empty")
         chars = text_chars(lines)
         if self.ngram is not None:
             nll, n = self.ngram.score_encoded(encoded, self.config.mode, self.tokenizer)
@@ -133,13 +134,13 @@ def load_lm(lm_dir: str | Path, device: str = "cpu") -> LanguageModel:
     try:
         config = LMConfig(**meta["config"])
     except (TypeError, KeyError) as exc:
-        raise ValueError(f"{lm_dir / 'config.json'}: malformed LM config ({exc})") from None
+        raise InputError(f"{lm_dir / 'config.json'}: malformed LM config ({exc})") from None
     tokenizer = load_tokenizer(lm_dir, meta.get("tokenizer", {}))
     if config.arch == "ngram":
         return LanguageModel(lm_dir, meta, config, tokenizer, ngram=KneserNey.load(lm_dir / "ngram.json"))
     weights = lm_dir / WEIGHTS
     if not weights.is_file():
-        raise ValueError(f"{lm_dir}: {WEIGHTS} is missing (training did not finish an epoch?)")
+        raise InputError(f"{lm_dir}: {WEIGHTS} is missing (training did not finish an epoch?)")
     model = RNNLM.from_config(config, len(tokenizer))
     load_weights(model, weights)
     model.to(device).eval()

@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from textprep.errors import InputError
+
 from .cells import ReferenceRNN
 from .config import ARCHS, LMConfig
 
@@ -23,9 +25,9 @@ class RNNLM(nn.Module):
                  forget_bias: float | None = None):
         super().__init__()
         if arch not in ARCHS:
-            raise ValueError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
+            raise InputError(f"arch must be one of {', '.join(ARCHS)}, got {arch!r}")
         if tie_weights and emb_dim != hidden:
-            raise ValueError(f"tie_weights needs emb_dim == hidden, got emb_dim={emb_dim}, hidden={hidden}")
+            raise InputError(f"tie_weights needs emb_dim == hidden, got emb_dim={emb_dim}, hidden={hidden}")
         self.arch, self.layers, self.hidden = arch, layers, hidden
         self.drop = nn.Dropout(dropout)
         self.embedding = nn.Embedding(vocab_size, emb_dim)
@@ -55,7 +57,7 @@ class RNNLM(nn.Module):
     def set_forget_bias(self, value: float) -> None:
         """Make the forget gate's total bias ``value`` in every layer (gate order i, f, g, o)."""
         if self.arch != "lstm":
-            raise ValueError(f"forget bias applies to arch lstm only, not {self.arch!r}")
+            raise InputError(f"forget bias applies to arch lstm only, not {self.arch!r}")
         h = self.hidden
         with torch.no_grad():
             for name, p in self.rnn.named_parameters():
@@ -68,7 +70,7 @@ class RNNLM(nn.Module):
         """Copy a ``(vocab, emb_dim)`` matrix into the embedding table; ``freeze`` stops its training."""
         w = self.embedding.weight
         if tuple(matrix.shape) != tuple(w.shape):
-            raise ValueError(f"init vectors have shape {tuple(matrix.shape)}, the embedding table {tuple(w.shape)}")
+            raise InputError(f"init vectors have shape {tuple(matrix.shape)}, the embedding table {tuple(w.shape)}")
         with torch.no_grad():
             w.copy_(torch.as_tensor(matrix, dtype=w.dtype))
         w.requires_grad_(not freeze)

@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+from textprep.errors import InputError
 from textprep.fileio import read_json, write_json
 
 NGRAM_FORMAT = "embeddings.lm.kneser-ney/1"
@@ -27,7 +28,7 @@ NGRAM_FORMAT = "embeddings.lm.kneser-ney/1"
 class KneserNey:
     def __init__(self, order: int = 3, vocab_size: int = 0, bos_id: int | None = None):
         if order < 1:
-            raise ValueError(f"order must be >= 1, got {order}")
+            raise InputError(f"order must be >= 1, got {order}")
         self.order, self.vocab_size, self.bos_id = order, vocab_size, bos_id
         self.counts: list[dict[tuple, int]] = [{} for _ in range(order + 1)]  # adjusted counts a_k
         self._finish()
@@ -112,7 +113,7 @@ class KneserNey:
     def load(cls, path: str | Path) -> KneserNey:
         d = read_json(path, "n-gram model")
         if not isinstance(d, dict) or d.get("format") != NGRAM_FORMAT:
-            raise ValueError(f"{path}: not an n-gram model (expected format {NGRAM_FORMAT!r})")
+            raise InputError(f"{path}: not an n-gram model (expected format {NGRAM_FORMAT!r})")
         m = cls(d["order"], d["vocab_size"], d["bos_id"])
         m.counts = [{}] + [{tuple(row[:-1]): row[-1] for row in rows} for rows in d["counts"]]
         m._finish()

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from textprep.bpe import BPETokenizer
+from textprep.errors import InputError
 from textprep.pipeline import Pipeline, PipelineConfig
 from textprep.tokenize import chars
 from textprep.vocab import BOS, EOS, PAD, UNK, Vocabulary
@@ -28,9 +29,9 @@ class VocabTokenizer:
 
     def __init__(self, level: str, vocab: Vocabulary, word_tokenizer: str = "whitespace", lang: str = "ru"):
         if level not in ("word", "char"):
-            raise ValueError(f"level must be word or char for a vocabulary tokenizer, got {level!r}")
+            raise InputError(f"level must be word or char for a vocabulary tokenizer, got {level!r}")
         if word_tokenizer not in WORD_TOKENIZERS:
-            raise ValueError(f"word_tokenizer must be one of {', '.join(WORD_TOKENIZERS)}, got {word_tokenizer!r}")
+            raise InputError(f"word_tokenizer must be one of {', '.join(WORD_TOKENIZERS)}, got {word_tokenizer!r}")
         self.level, self.vocab, self.word_tokenizer, self.lang = level, vocab, word_tokenizer, lang
         self._pipe = None
 
@@ -89,7 +90,7 @@ class VocabTokenizer:
         unknown = sorted({t for t in toks if t not in self.vocab or t in self.vocab.specials})
         if unknown:
             what = "characters" if self.level == "char" else "words"
-            raise ValueError(f"prefix {text!r} has {what} the model never saw: {', '.join(map(repr, unknown))}")
+            raise InputError(f"prefix {text!r} has {what} the model never saw: {', '.join(map(repr, unknown))}")
         return self.vocab.encode(toks)
 
     def decode(self, ids: Sequence[int]) -> str:
@@ -110,7 +111,7 @@ class BPELMTokenizer:
         self.level = "bpe"
         missing = [t for t in (PAD, UNK, BOS, EOS) if self.bpe.token_to_id(t) is None]
         if missing:
-            raise ValueError(f"{model_dir}: the BPE model lacks the special tokens {' '.join(missing)} "
+            raise InputError(f"{model_dir}: the BPE model lacks the special tokens {' '.join(missing)} "
                              "(train it with --special-tokens '<pad> <unk> <bos> <eos>')")
 
     def __len__(self) -> int:
@@ -148,10 +149,10 @@ def build_tokenizer(config: LMConfig, lines: Sequence[str], bpe_model: str | Pat
     """The tokenizer a new model trains with: fitted to ``lines``, or the BPE model ``bpe_model``."""
     if config.level == "bpe":
         if bpe_model is None:
-            raise ValueError("level bpe needs a BPE model directory (--bpe-model DIR, from 'textprep bpe train')")
+            raise InputError("level bpe needs a BPE model directory (--bpe-model DIR, from 'textprep bpe train')")
         return BPELMTokenizer(bpe_model)
     if bpe_model is not None:
-        raise ValueError(f"--bpe-model is only used with level bpe, not level {config.level!r}")
+        raise InputError(f"--bpe-model is only used with level bpe, not level {config.level!r}")
     return VocabTokenizer.fit(config.level, lines, config.min_count, config.max_vocab, config.word_tokenizer,
                               config.lang)
 
@@ -164,4 +165,4 @@ def load_tokenizer(lm_dir: Path, meta: dict):
     if level in ("word", "char"):
         vocab = Vocabulary.load(lm_dir / meta.get("file", "vocab.json"))
         return VocabTokenizer(level, vocab, meta.get("word_tokenizer", "whitespace"), meta.get("lang", "ru"))
-    raise ValueError(f"{lm_dir}: unknown tokenizer level {level!r} in config.json")
+    raise InputError(f"{lm_dir}: unknown tokenizer level {level!r} in config.json")

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from embeddings.device import resolve_device
 from embeddings.keyedvectors import KeyedVectors
+from textprep.errors import InputError
 from textprep.fileio import atomic_path
 
 from .config import LMConfig
@@ -48,7 +49,7 @@ def train_lm(corpus, config: LMConfig, out_dir, valid=None, bpe_model=None, init
     main = rank == 0
     lines = read_lines(corpus)
     if not any(line.strip() for line in lines):
-        raise ValueError(f"{corpus}: the corpus is empty (no non-blank lines)")
+        raise InputError(f"{corpus}: the corpus is empty (no non-blank lines)")
     train_lines, valid_lines = _split_data(config, lines, valid)
     if resume and (out_dir / "config.json").exists():
         meta = read_config(out_dir)
@@ -63,7 +64,7 @@ def train_lm(corpus, config: LMConfig, out_dir, valid=None, bpe_model=None, init
     encoded = encode_lines(tokenizer, train_lines)
     valid_enc = encode_lines(tokenizer, valid_lines) if valid_lines else None
     if valid_lines is not None and not valid_enc:
-        raise ValueError(f"{valid or corpus}: the validation text is empty")
+        raise InputError(f"{valid or corpus}: the validation text is empty")
 
     if config.arch == "ngram":
         return _train_ngram(config, tokenizer, encoded, valid_enc, valid_lines, out_dir, extra, main)
@@ -74,7 +75,7 @@ def train_lm(corpus, config: LMConfig, out_dir, valid=None, bpe_model=None, init
     if init_vectors is not None:
         extra["init_vectors"] = _init_vectors(model, init_vectors, tokenizer, config)
     elif config.freeze_vectors:
-        raise ValueError("freeze_vectors needs --init-vectors (nothing to freeze)")
+        raise InputError("freeze_vectors needs --init-vectors (nothing to freeze)")
     model.to(dev)
     params = [p for p in model.parameters() if p.requires_grad]
     lr = config.learning_rate
@@ -226,7 +227,7 @@ def _train_batches(config: LMConfig, encoded, tokenizer, rank: int, world: int, 
         return list(bptt_windows(data, config.bptt))
     usable = len(encoded) - len(encoded) % world
     if usable == 0:
-        raise ValueError(f"{len(encoded)} lines cannot be shared by {world} processes")
+        raise InputError(f"{len(encoded)} lines cannot be shared by {world} processes")
     mine = encoded[:usable][rank::world]
     return line_batches(mine, config.batch_size, tokenizer.bos_id, tokenizer.eos_id, tokenizer.pad_id,
                         shuffle=True, seed=config.seed + epoch)
@@ -236,7 +237,7 @@ def _init_vectors(model: RNNLM, path, tokenizer, config: LMConfig) -> dict:
     """Start the embedding table from a word2vec file, rows aligned to the vocabulary; a note for config.json."""
     kv = KeyedVectors.load_word2vec_format(path)
     if kv.vector_size != config.emb_dim:
-        raise ValueError(f"{path}: vectors have dimension {kv.vector_size} but emb_dim is {config.emb_dim} "
+        raise InputError(f"{path}: vectors have dimension {kv.vector_size} but emb_dim is {config.emb_dim} "
                          f"(pass --emb-dim {kv.vector_size})")
     matrix, missing = kv.embedding_matrix(tokenizer.tokens, seed=config.seed)
     log.info("init vectors: %d of %d vocabulary tokens found in %s, %d get random rows",

@@ -16,6 +16,8 @@ from pathlib import Path
 import uvicorn
 from threadpoolctl import threadpool_limits
 
+from textprep.errors import InputError
+
 from ..keyedvectors import KeyedVectors
 from .app import create_app
 from .queries import Limits
@@ -32,11 +34,11 @@ def resolve_vectors(path: str | Path) -> Path:
     if path.is_dir():
         inner = path / RUN_VECTORS
         if not inner.is_file():
-            raise ValueError(f"{path}: a directory without {RUN_VECTORS} (a pipeline run directory has one "
+            raise InputError(f"{path}: a directory without {RUN_VECTORS} (a pipeline run directory has one "
                              "after its word2vec stage)")
         return inner
     if not path.exists():
-        raise ValueError(f"{path}: no such file or directory")
+        raise InputError(f"{path}: no such file or directory")
     return path
 
 
@@ -121,7 +123,7 @@ def serve(path: str | Path, host: str = "127.0.0.1", port: int = 8000, map_metho
     """
     limits = Limits()
     if not 2 <= map_words <= limits.map_words_max:
-        raise ValueError(f"map words must be from 2 to {limits.map_words_max}, got {map_words}")
+        raise InputError(f"map words must be from 2 to {limits.map_words_max}, got {map_words}")
     vectors_path = resolve_vectors(path)
     kv = KeyedVectors.load_word2vec_format(vectors_path)
     word_map = WordMap(kv, map_words, map_method, cache_path=cache_path_for(vectors_path, map_method))

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from textprep.errors import InputError
 from textprep.fileio import atomic_path
 
 from ..keyedvectors import KeyedVectors
@@ -49,9 +50,9 @@ class WordMap:
     def __init__(self, kv: KeyedVectors, n_words: int = 1000, method: str = "pca",
                  cache_path: str | os.PathLike | None = None, project: Projection = project_2d, seed: int = 0):
         if method not in MAP_METHODS:
-            raise ValueError(f"map method must be one of {', '.join(MAP_METHODS)}, got {method!r}")
+            raise InputError(f"map method must be one of {', '.join(MAP_METHODS)}, got {method!r}")
         if n_words < 2:
-            raise ValueError(f"a map needs at least 2 words, got {n_words}")
+            raise InputError(f"a map needs at least 2 words, got {n_words}")
         self.kv = kv
         self.method = method
         self.seed = seed
@@ -98,7 +99,7 @@ class WordMap:
             self.from_cache = xy is not None
             if xy is None:
                 if self.n_words < 2:
-                    raise ValueError(f"a map needs at least 2 words, the vectors have {self.n_words}")
+                    raise InputError(f"a map needs at least 2 words, the vectors have {self.n_words}")
                 xy = np.asarray(self._project(self._unit.astype(np.float64), self.method, self.seed))
                 if xy.shape != (self.n_words, 2) or not np.isfinite(xy).all():
                     raise ValueError(f"the projection gave an array of shape {xy.shape}, expected ({self.n_words}, 2)")

@@ -14,6 +14,8 @@ import sys
 
 import torch
 
+from textprep.errors import InputError
+
 from ..sgns import SGNSTables, cbow_flatten, cbow_step_flat, skipgram_step
 from .config import Word2VecConfig
 from .sampler import DeviceSampler
@@ -75,7 +77,7 @@ class BlockTrainer:
                 if report and loss is not None:
                     self.loss = float(loss) / max(int(examples()), 1)
                     if not math.isfinite(self.loss):
-                        raise ValueError(f"training diverged (loss {self.loss}) with batch_size={self.batch}; "
+                        raise InputError(f"training diverged (loss {self.loss}) with batch_size={self.batch}; "
                                          "use a smaller --batch-size or --lr")
                     if bar is not None:
                         bar.set_postfix(loss=f"{self.loss:.3f}", lr=f"{lr:.5f}", refresh=False)

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from textprep.errors import InputError
 from textprep.fileio import atomic_path, read_json, write_json
 from textprep.vocab import Vocabulary
 
@@ -106,7 +107,7 @@ class CorpusCache:
             for first, start, ends in sentence_runs(ends_fh, size):
                 ids = np.fromfile(ids_fh, dtype=np.uint32, count=int(ends[-1]) - start)
                 if ids.size != int(ends[-1]) - start:
-                    raise ValueError(f"{self.folder / 'ids.u32'}: truncated while training")
+                    raise InputError(f"{self.folder / 'ids.u32'}: truncated while training")
                 lengths = np.diff(ends, prepend=start)
                 sentences = np.repeat(np.arange(first, first + len(ends), dtype=np.int64), lengths)
                 yield ids.astype(np.int64), sentences
@@ -185,7 +186,7 @@ def build_cache(token_corpus: Iterable[Sequence[str]], folder: str | Path, min_c
     counts, n_tokens, n_docs = count_words(token_corpus, max_words_counting)
     vocab = Vocabulary.from_counts(counts, min_count=min_count, max_size=max_vocab, specials=())
     if len(vocab) == 0:
-        raise ValueError(f"no word occurs at least min_count={min_count} times in the corpus "
+        raise InputError(f"no word occurs at least min_count={min_count} times in the corpus "
                          f"({n_tokens} tokens, {len(counts)} distinct words)")
     del counts
     folder.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from textprep.errors import InputError
 from textprep.fileio import atomic_path, read_json, write_json
 from textprep.vocab import Vocabulary
 
@@ -50,13 +51,13 @@ def load_checkpoint(folder: Path, config: Word2VecConfig, vocab: Vocabulary,
     differs = [k for k in mine if k not in RUNTIME_FIELDS and saved.get(k) != mine[k]]
     if differs:
         k = differs[0]
-        raise ValueError(f"{folder}: checkpoint was made with {k}={saved.get(k)!r}, this run has {k}={mine[k]!r}")
+        raise InputError(f"{folder}: checkpoint was made with {k}={saved.get(k)!r}, this run has {k}={mine[k]!r}")
     if Vocabulary.load(folder / "vocab.json").id_to_token != vocab.id_to_token:
-        raise ValueError(f"{folder}: checkpoint vocabulary differs from this corpus's vocabulary")
+        raise InputError(f"{folder}: checkpoint vocabulary differs from this corpus's vocabulary")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several types for damaged files
-        raise ValueError(f"{path}: unreadable checkpoint ({exc})") from None
+        raise InputError(f"{path}: unreadable checkpoint ({exc})") from None
     tables.load_state_dict({k: state[k] for k in ("w_in", "w_out") if k in state})
     gen.set_state(state["rng"])
     done = int(state["epochs_done"])

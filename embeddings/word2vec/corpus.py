@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from textprep.errors import InputError
 from textprep.vocab import Vocabulary
 
 
@@ -58,7 +59,7 @@ def encode_corpus(
         dict(zip(words, raw_counts.tolist())), min_count=min_count, max_size=max_vocab, specials=()
     )
     if len(vocab) == 0:
-        raise ValueError(
+        raise InputError(
             f"no word occurs at least min_count={min_count} times in the corpus "
             f"({raw.size} tokens, {len(words)} distinct words)"
         )

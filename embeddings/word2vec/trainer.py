@@ -29,6 +29,8 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from textprep.errors import InputError
+
 from ..device import resolve_device
 from ..keyedvectors import KeyedVectors
 from ..sgns import SGNSTables
@@ -82,7 +84,7 @@ def _corpus(token_corpus, config: Word2VecConfig, cache_dir, fingerprint, group:
         corpus = open_cache(cache_dir, full_fingerprint(fingerprint, config.min_count, config.max_vocab,
                                                         config.count_cap))
         if corpus is None:
-            raise ValueError(f"{cache_dir}: process {group.rank} cannot read the corpus cache that process 0 "
+            raise InputError(f"{cache_dir}: process {group.rank} cannot read the corpus cache that process 0 "
                              "wrote (is the folder on a file system every process sees?)")
     return corpus
 
@@ -94,7 +96,7 @@ def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, p
     corpus = _corpus(token_corpus, config, cache_dir, fingerprint, group)
     vocab = corpus.vocab
     if len(vocab) < 2:
-        raise ValueError(f"negative sampling needs at least 2 words in the vocabulary, got {vocab.id_to_token}")
+        raise InputError(f"negative sampling needs at least 2 words in the vocabulary, got {vocab.id_to_token}")
     counts = corpus.counts
     n_words = corpus.n_ids
     log.info("word2vec: %d tokens, %d in vocabulary, %d distinct words, device %s",

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import check_fields, option
+from ..errors import ConfigError
 from ..vocab import DEFAULT_SPECIALS
 from .pretokenize import PRETOKENIZERS
 
@@ -32,6 +33,6 @@ class BPEConfig:
         object.__setattr__(self, "special_tokens", tuple(self.special_tokens))
         for t in self.special_tokens:
             if not isinstance(t, str) or not t:
-                raise ValueError(f"special_tokens: {t!r} is not a non-empty string")
+                raise ConfigError(f"special_tokens: {t!r} is not a non-empty string")
         if len(set(self.special_tokens)) != len(self.special_tokens):
-            raise ValueError(f"special_tokens: repeated token in {list(self.special_tokens)!r}")
+            raise ConfigError(f"special_tokens: repeated token in {list(self.special_tokens)!r}")

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from ..corpus import check_encoding, check_readable, iter_lines
+from ..errors import InputError
 from ..parallel import can_start_pool, process_pool, resolve_workers
 from .pretokenize import JOIN_CHARS, get_pretokenizer, join_lines
 
@@ -38,7 +39,7 @@ def _decode(raw: bytes, path: str, encoding: str, offset: int) -> str:
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise ValueError(
+        raise InputError(
             f"{path}: invalid {encoding} byte 0x{raw[exc.start]:02x} at byte offset {offset + exc.start}"
         ) from None
 

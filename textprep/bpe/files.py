@@ -17,6 +17,7 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ..errors import InputError
 from ..fileio import atomic_write, read_json, write_json
 
 CONFIG_FILE = "bpe_config.json"
@@ -27,7 +28,7 @@ def write_model(model_dir: str | os.PathLike, ids: Mapping[str, int], merges: Se
     """Write the three files into ``model_dir`` (made if missing), each atomically."""
     model_dir = Path(model_dir)
     if model_dir.exists() and not model_dir.is_dir():
-        raise ValueError(f"{model_dir}: exists and is not a directory")
+        raise InputError(f"{model_dir}: exists and is not a directory")
     model_dir.mkdir(parents=True, exist_ok=True)
     with atomic_write(model_dir / "vocab.json") as fh:
         json.dump(dict(ids), fh, ensure_ascii=False)
@@ -43,18 +44,18 @@ def read_model(model_dir: str | os.PathLike) -> tuple[list[str], list[tuple[str,
     """``(vocab, merges, config)`` of a model directory; ``config`` is ``{}`` without our file."""
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
-        raise ValueError(f"{model_dir}: no such model directory")
+        raise InputError(f"{model_dir}: no such model directory")
     for name in ("vocab.json", "merges.txt"):
         if not (model_dir / name).is_file():
-            raise ValueError(f"{model_dir}: malformed model directory, {name} is missing")
+            raise InputError(f"{model_dir}: malformed model directory, {name} is missing")
     cfg = read_json(model_dir / CONFIG_FILE, "BPE config") if (model_dir / CONFIG_FILE).exists() else {}
     if not isinstance(cfg, dict):
-        raise ValueError(f"{model_dir / CONFIG_FILE}: malformed BPE config (not a JSON object)")
+        raise InputError(f"{model_dir / CONFIG_FILE}: malformed BPE config (not a JSON object)")
     vocab_map = read_json(model_dir / "vocab.json", "BPE vocabulary")
     if not isinstance(vocab_map, dict) or not all(isinstance(v, int) for v in vocab_map.values()):
-        raise ValueError(f"{model_dir / 'vocab.json'}: malformed BPE vocabulary (expected token -> integer id)")
+        raise InputError(f"{model_dir / 'vocab.json'}: malformed BPE vocabulary (expected token -> integer id)")
     if sorted(vocab_map.values()) != list(range(len(vocab_map))):
-        raise ValueError(f"{model_dir / 'vocab.json'}: malformed BPE vocabulary (ids are not 0..{len(vocab_map) - 1})")
+        raise InputError(f"{model_dir / 'vocab.json'}: malformed BPE vocabulary (ids are not 0..{len(vocab_map) - 1})")
     vocab = [""] * len(vocab_map)
     for t, i in vocab_map.items():
         vocab[i] = t
@@ -66,6 +67,6 @@ def read_model(model_dir: str | os.PathLike) -> tuple[list[str], list[tuple[str,
                 continue
             parts = line.split(" ")
             if len(parts) != 2 or not all(parts):
-                raise ValueError(f"{model_dir / 'merges.txt'}: malformed merge on line {lineno}: {line!r}")
+                raise InputError(f"{model_dir / 'merges.txt'}: malformed merge on line {lineno}: {line!r}")
             merges.append((parts[0], parts[1]))
     return vocab, merges, cfg

@@ -25,6 +25,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
+from ..errors import InputError
 from .bytelevel import BYTE_ALPHABET, GPT2_SPLIT, bytelevel_split, from_byte_chars, to_byte_chars
 from .whitespace import FAST_WS, PY_ONLY_SPACE, whitespace_split
 
@@ -179,7 +180,7 @@ def get_pretokenizer(name: str) -> Pretokenizer:
     try:
         return _BY_NAME[name]
     except (KeyError, TypeError):
-        raise ValueError(f"pretokenizer must be one of {', '.join(PRETOKENIZERS)}, got {name!r}") from None
+        raise InputError(f"pretokenizer must be one of {', '.join(PRETOKENIZERS)}, got {name!r}") from None
 
 
 def join_lines(texts: Iterable[str], size: int) -> Iterator[str]:

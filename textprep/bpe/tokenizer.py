@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
 
+from ..errors import InputError
 from ..parallel import call_worker, can_start_pool, chunks, init_worker, ordered_map, process_pool, resolve_workers
 from ..vocab import DEFAULT_SPECIALS
 from .config import BPEConfig
@@ -53,11 +54,11 @@ class BPETokenizer:
         self._vocab = list(vocab)
         self._ids = {t: i for i, t in enumerate(self._vocab)}
         if len(self._ids) != len(self._vocab):
-            raise ValueError("vocabulary holds a token twice")
+            raise InputError("vocabulary holds a token twice")
         self.special_tokens = [t for t in special_tokens]
         for t in self.special_tokens:
             if t not in self._ids:
-                raise ValueError(f"special token {t!r} is not in the vocabulary")
+                raise InputError(f"special token {t!r} is not in the vocabulary")
         self.unk_token = unk_token if unk_token in self.special_tokens else None
         self._unk_id = self._ids[self.unk_token] if self.unk_token is not None else None
         self.merges = dedupe_merges([tuple(m) for m in merges])
@@ -65,7 +66,7 @@ class BPETokenizer:
         for rank, (a, b) in enumerate(self.merges):
             for part in (a, b, a + b):
                 if part not in self._ids:
-                    raise ValueError(f"merge {rank + 1} ({a} {b}): {part!r} is not in the vocabulary")
+                    raise InputError(f"merge {rank + 1} ({a} {b}): {part!r} is not in the vocabulary")
             triples.append((self._ids[a], self._ids[b], self._ids[a + b]))
         self._ranks = build_ranks(triples)
         self._special_re = special_splitter(self.special_tokens)
@@ -101,13 +102,13 @@ class BPETokenizer:
             texts = not (items and (isinstance(items[0], os.PathLike) or Path(str(items[0])).is_file()
                                     or str(items[0]) == "-"))
         if not texts and not items:
-            raise ValueError("no input files given")
+            raise InputError("no input files given")
         start = time.perf_counter()
         counts = count_corpus(items, config.pretokenizer, config.special_tokens, encoding, workers,
                               from_files=not texts)
         if not counts:
             where = "the given texts" if texts else ", ".join(str(p) for p in items)
-            raise ValueError(f"empty corpus: no pre-tokens in {where}")
+            raise InputError(f"empty corpus: no pre-tokens in {where}")
         log.debug("counted %d pre-tokens (%d unique) in %.1f s", sum(counts.values()), len(counts),
                  time.perf_counter() - start)
         initial = get_pretokenizer(config.pretokenizer).alphabet
@@ -116,7 +117,7 @@ class BPETokenizer:
             alphabet = min(alphabet, config.limit_alphabet)
         floor = alphabet + len(config.special_tokens)
         if config.vocab_size < floor:
-            raise ValueError(
+            raise InputError(
                 f"vocab_size {config.vocab_size} is smaller than the alphabet ({alphabet}) plus "
                 f"{len(config.special_tokens)} special tokens; use at least {floor}"
             )
@@ -163,7 +164,7 @@ class BPETokenizer:
 
     def id_to_token(self, i: int) -> str:
         if not isinstance(i, int) or not 0 <= i < len(self._vocab):
-            raise ValueError(f"token id {i!r} is out of range (vocabulary size {len(self._vocab)})")
+            raise InputError(f"token id {i!r} is out of range (vocabulary size {len(self._vocab)})")
         return self._vocab[i]
 
     def get_vocab(self) -> dict[str, int]:
@@ -254,7 +255,7 @@ class BPETokenizer:
         tokens = []
         for i in ids:
             if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n:
-                raise ValueError(f"token id {i!r} is out of range (vocabulary size {n})")
+                raise InputError(f"token id {i!r} is out of range (vocabulary size {n})")
             tokens.append(self._vocab[i])
         return self._pretok.decode(tokens, self._special_set)
 
@@ -299,7 +300,7 @@ class BPETokenizer:
                 cfg.get("unk_token", "<unk>"),
             )
         except ValueError as exc:
-            raise ValueError(f"{model_dir}: malformed model ({exc})") from None
+            raise InputError(f"{model_dir}: malformed model ({exc})") from None
         tok.stats = cfg.get("stats", {})
         return tok
 
