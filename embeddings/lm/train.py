@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
-from tqdm import tqdm
 
 from embeddings.device import resolve_device
 from embeddings.keyedvectors import KeyedVectors
 from textprep.errors import InputError
 from textprep.fileio import atomic_path
+from textprep.progress import progress_bar
 
 from .config import LMConfig
 from .data import batchify, bptt_windows, encode_lines, line_batches, read_lines, stream_ids
@@ -115,7 +115,7 @@ def train_lm(corpus, config: LMConfig, out_dir, valid=None, bpe_model=None, init
         batches = _train_batches(config, encoded, tokenizer, rank, world, epoch)
         if config.max_steps:
             batches = batches[: config.max_steps]
-        bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", disable=not (progress and main), leave=False)
+        bar = progress_bar(batches, desc=f"epoch {epoch}", unit="batch", enabled=progress and main, leave=False)
         state, tot_loss, tot_tok, t0 = None, 0.0, 0, time.perf_counter()
         for step, (x, y) in enumerate(bar):
             loss, n, state = train_step(net, opt, scaler, x.to(dev), y.to(dev), state, config, ignore)

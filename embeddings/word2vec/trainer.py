@@ -27,9 +27,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
 from textprep.errors import InputError
+from textprep.progress import progress_bar
 
 from ..device import resolve_device
 from ..keyedvectors import KeyedVectors
@@ -117,8 +117,8 @@ def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, p
     # under torchrun: the tables as last merged, to tell each process's changes apart
     bases = (tables.w_in.clone(), tables.w_out.clone()) if group.world > 1 else None
 
-    bar = tqdm(total=run.total, initial=first_epoch * n_words, unit="word", unit_scale=True,
-               disable=not (progress and group.main), desc="word2vec", smoothing=0.1)
+    bar = progress_bar(total=run.total, initial=first_epoch * n_words, unit="word", unit_scale=True,
+                       enabled=progress and group.main, desc="word2vec", smoothing=0.1)
     threads_before = torch.get_num_threads()
     t0 = time.perf_counter()
     try:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..parallel import call_worker, can_start_pool, chunks, init_worker, ordered_map, process_pool, resolve_workers
+from ..progress import progress_bar
 from ..vocab import DEFAULT_SPECIALS
 from .config import BPEConfig
 from .core import build_ranks, dedupe_merges, encode_chunk, train_merges
@@ -124,9 +125,7 @@ class BPETokenizer:
         bar = None
         train_stats: dict = {}
         if progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=config.vocab_size - floor, desc="merges", unit="merge", leave=False)
+            bar = progress_bar(total=config.vocab_size - floor, desc="merges", unit="merge", leave=False)
         try:
             vocab, merges = train_merges(
                 counts, config.vocab_size, config.special_tokens, config.min_frequency,
