@@ -1,13 +1,17 @@
 """Atomic output files: write to a temporary file beside the target, then rename.
 
 A reader never sees a half-written file, and an interrupted run (even ``kill -9``)
-leaves either the old file or the new one, never a mix.
+leaves either the old file or the new one, never a mix.  A full disk (or a file-size
+limit) becomes :class:`DiskFullError`, one line naming the final path; the temporary file
+is removed and the old file stays as it was.
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,25 +26,88 @@ os.umask(_UMASK)
 _FILE_MODE = 0o666 & ~_UMASK
 
 
+#: errno values that mean "the data does not fit": no space, a file-size limit (RLIMIT_FSIZE), a quota
+_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+# Libraries that write files in native code report the errno only in their message
+# (safetensors: "I/O error: No space left on device (os error 28)").
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+class DiskFullError(InputError, OSError):
+    """Writing an output file failed for lack of space: one line naming the file.
+
+    An ``InputError`` (the user can fix it by freeing space) and an ``OSError`` with
+    ``errno`` ENOSPC, so callers that catch either keep working.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        super().__init__(f"{path}: no space left on device")
+        self.errno = errno.ENOSPC
+        self.filename = str(path)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """Whether ``exc`` or an exception it was raised from is a full disk.
+
+    Libraries wrap the ``OSError`` of a failed write in their own types (``torch.save``
+    raises ``RuntimeError`` whose context is the ``OSError``), so the whole chain is searched.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in _FULL:
+            return True
+        m = _OS_ERROR.search(str(exc))
+        if m and int(m.group(1)) in _FULL:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+@contextlib.contextmanager
+def _full_disk_names(path: Path) -> Iterator[None]:
+    """Turn a full disk met while writing ``path`` into :class:`DiskFullError` naming ``path``."""
+    try:
+        yield
+    except DiskFullError:
+        raise
+    except Exception as exc:
+        if is_disk_full(exc):
+            raise DiskFullError(path) from None
+        raise
+
+
+def _temp_beside(path: Path, prefix: str, suffix: str) -> tuple[int, str]:
+    with _full_disk_names(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=path.parent)
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
     """Open a temporary file for writing; on success it replaces ``path`` in one rename.
 
-    On an exception the temporary file is removed and ``path`` is left untouched.
+    On an exception the temporary file is removed and ``path`` is left untouched; a full
+    disk raises :class:`DiskFullError` naming ``path``.  A library that can write to an
+    open binary file (``torch.save``, ``np.savez``) should be given this one rather than
+    :func:`atomic_path`: its write errors then keep their errno.
     """
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path}: is a directory, expected a file path")
-    path.parent.mkdir(parents=True, exist_ok=True)
     binary = "b" in mode
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.chmod(tmp, _FILE_MODE)
+    fd, tmp = _temp_beside(path, f".{path.name}.", ".tmp")
     try:
-        with os.fdopen(fd, mode, encoding=None if binary else encoding) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        with _full_disk_names(path):
+            os.chmod(tmp, _FILE_MODE)
+            with os.fdopen(fd, mode, encoding=None if binary else encoding) as fh:
+                yield fh
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -50,15 +117,16 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path to hand to a library that writes files itself
-    (``np.savez``, ``torch.save``, ``fig.savefig``); renamed onto ``path`` on success."""
+    (``fig.savefig``, ``safetensors``); renamed onto ``path`` on success.  A full disk raises
+    :class:`DiskFullError` naming ``path`` when the library's error says so."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    fd, tmp = _temp_beside(path, f".{path.stem}.", f".tmp{path.suffix}")
     os.close(fd)
     try:
-        yield Path(tmp)
-        os.chmod(tmp, _FILE_MODE)  # after the library wrote it: some recreate the file
-        os.replace(tmp, path)
+        with _full_disk_names(path):
+            yield Path(tmp)
+            os.chmod(tmp, _FILE_MODE)  # after the library wrote it: some recreate the file
+            os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

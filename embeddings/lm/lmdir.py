@@ -28,7 +28,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from textprep.errors import InputError
-from textprep.fileio import atomic_path, read_json, write_json
+from textprep.fileio import atomic_path, atomic_write, read_json, write_json
 
 from .config import LMConfig
 from .data import encode_lines
@@ -81,9 +81,9 @@ def write_history(lm_dir: Path, history: list[dict]) -> None:
 def save_checkpoint(lm_dir: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, *,
                     epoch: int, best: float, bad: int, lr: float) -> None:
     """What ``resume`` needs besides ``history.json``: written after it, as the epoch's last file."""
-    with atomic_path(lm_dir / CHECKPOINT) as tmp:
+    with atomic_write(lm_dir / CHECKPOINT, "wb") as fh:   # a file object: a full disk keeps its errno
         torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
-                    "best": best, "bad": bad, "lr": lr}, tmp)
+                    "best": best, "bad": bad, "lr": lr}, fh)
 
 
 def load_checkpoint(lm_dir: Path, device: torch.device) -> dict | None:

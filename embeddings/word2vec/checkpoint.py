@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from textprep.errors import InputError
-from textprep.fileio import atomic_path, read_json, write_json
+from textprep.fileio import atomic_write, read_json, write_json
 from textprep.vocab import Vocabulary
 
 from ..sgns import SGNSTables
@@ -34,8 +34,8 @@ def save_checkpoint(folder: Path, config: Word2VecConfig, vocab: Vocabulary,
     write_json(folder / "config.json", config.to_dict())
     state = {**{k: v.cpu() for k, v in tables.state_dict().items()},
              "epochs_done": torch.tensor(epochs_done), "rng": gen.get_state().cpu()}
-    with atomic_path(folder / CHECKPOINT) as tmp:
-        torch.save(state, tmp)
+    with atomic_write(folder / CHECKPOINT, "wb") as fh:   # a file object: a full disk keeps its errno
+        torch.save(state, fh)
     log.info("checkpoint: %d epochs saved in %s", epochs_done, folder)
 
 
