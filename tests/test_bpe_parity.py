@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from corpora import corpus_path
 from textprep.bpe import BPETokenizer
+from textprep.bpe.bytelevel import bytelevel_split
 from textprep.bpe.whitespace import whitespace_split
 
 
@@ -60,6 +61,17 @@ def test_pre_tokens_identical_to_tokenizers_whitespace():
     text = corpus_path("war_and_peace").read_text(encoding="utf-8")[:200_000]
     text += " x²+y‿z re\u0301sume\u0301 a\x1cb ½ ⓐⓑ 𝔘𝔫𝔦 ٣ \u200dzw\u200cj _a_ "
     assert whitespace_split(text) == [w for w, _ in ws.pre_tokenize_str(text)]
+
+
+def test_pre_tokens_identical_to_tokenizers_bytelevel():
+    bl = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False)
+    text = corpus_path("war_and_peace").read_text(encoding="utf-8")[:100_000]
+    assert bytelevel_split(text) == [w for w, _ in bl.pre_tokenize_str(text)]
+    # numbers outside Nd (Rust: numbers, Python's \w: letters), U+001C (a space to Python only),
+    # characters beyond the BMP
+    odd = "x² 3½ Ⅻb a\x1c's \x1c\x1c b 𝔘𝔫𝔦 𐄇7 😀 ٣z ⅝"
+    assert bytelevel_split(odd) == [w for w, _ in bl.pre_tokenize_str(odd)]
+    assert bytelevel_split(text[:5000] + odd) == [w for w, _ in bl.pre_tokenize_str(text[:5000] + odd)]
 
 
 def test_tokenizers_reads_our_model_and_gets_the_same_ids(tmp_path):

@@ -11,7 +11,12 @@ Reference: Radford et al. 2019 (GPT-2, byte-level BPE); the ``tokenizers`` docum
 """
 from __future__ import annotations
 
+import functools
 import re
+import sys
+import unicodedata
+
+from .whitespace import RUST_SPACE
 
 
 def _bytes_to_unicode() -> dict[int, str]:
@@ -36,14 +41,57 @@ BYTE_ALPHABET: tuple[str, ...] = tuple(BYTE_TO_CHAR[b] for b in range(256))
 _LATIN1_TO_BYTECHARS = dict(BYTE_TO_CHAR.items())
 _BYTECHARS_TO_LATIN1 = {ord(c): b for b, c in BYTE_TO_CHAR.items()}
 
+
+def _char_class(codepoints) -> str:
+    """The body of a regex character class holding ``codepoints`` (written as ranges)."""
+    cps = sorted(codepoints)
+    parts, i = [], 0
+    while i < len(cps):
+        j = i
+        while j + 1 < len(cps) and cps[j + 1] == cps[j] + 1:
+            j += 1
+        lo, hi = re.escape(chr(cps[i])), re.escape(chr(cps[j]))
+        parts.append(lo if i == j else f"{lo}-{hi}")
+        i = j + 1
+    return "".join(parts)
+
+
+def _numbers_not_nd(lo: int, hi: int) -> str:
+    """A class body of the numbers outside Nd (No, Nl) between two code points."""
+    return _char_class(cp for cp in range(lo, hi) if unicodedata.category(chr(cp)) in ("No", "Nl"))
+
+
 #: GPT-2's split: contractions, letters, digits, other symbols (each with one optional
 #: leading space), and spaces.  Every character matches one branch, so nothing is lost.
+#: Exact (the same pieces as ``tokenizers``) on text without the odd characters below.
 GPT2_SPLIT = re.compile(r"""'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+""")
+
+# ``tokenizers`` writes the pattern with Rust's \p{L}, \p{N} and \s.  Python's \w also counts
+# numbers outside Nd (``²``, ``½``, Roman numerals: No, Nl) as letters, where Rust counts them
+# as numbers, and Python's \s holds U+001C..U+001F, which Rust's does not.  Text holding such a
+# character (or any character beyond the BMP, checked cheaply as one range) is split by a
+# pattern that spells Rust's sets out; it is slower, so it is built on first use.
+_ODD = re.compile(f"[{_numbers_not_nd(0, 0x10000)}\x1c-\x1f\U00010000-\U0010ffff]")
+
+
+@functools.cache
+def _exact_split() -> re.Pattern:
+    num, sp = _numbers_not_nd(0, sys.maxunicode + 1), _char_class(map(ord, RUST_SPACE))
+    return re.compile(
+        rf"""'(?:[sdmt]|ll|ve|re)| ?[^\W\d_{num}]+| ?[\d{num}]+| ?(?:[^{sp}\w]|_)+|[{sp}]+(?![^{sp}])|[{sp}]+"""
+    )
+
+
+def gpt2_pieces(text: str) -> list[str]:
+    """GPT-2's pieces of ``text``, as ``tokenizers``' ``ByteLevel`` cuts them: ``"Hi you"`` -> ``["Hi", " you"]``."""
+    if _ODD.search(text) is None:
+        return GPT2_SPLIT.findall(text)
+    return _exact_split().findall(text)
 
 
 def bytelevel_split(text: str) -> list[str]:
     """GPT-2 pieces of ``text`` written as byte characters: ``"Hi you"`` -> ``["Hi", "Ġyou"]``."""
-    return [to_byte_chars(piece) for piece in GPT2_SPLIT.findall(text)]
+    return [to_byte_chars(piece) for piece in gpt2_pieces(text)]
 
 
 def to_byte_chars(piece: str) -> str:

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from ..errors import InputError
-from .bytelevel import BYTE_ALPHABET, GPT2_SPLIT, bytelevel_split, from_byte_chars, to_byte_chars
+from .bytelevel import BYTE_ALPHABET, bytelevel_split, from_byte_chars, gpt2_pieces, to_byte_chars
 from .whitespace import FAST_WS, PY_ONLY_SPACE, whitespace_split
 
 #: strings are joined into pieces of about this many characters before counting
@@ -145,14 +145,14 @@ class ByteLevel(Pretokenizer):
                 total.update(self.count(piece))
             return total
         out: Counter = Counter()
-        for piece, c in Counter(GPT2_SPLIT.findall(text)).items():
+        for piece, c in Counter(gpt2_pieces(text)).items():
             out[to_byte_chars(piece)] += c
         return out
 
     # count_texts: each string on its own, since joining strings would add pre-tokens
 
     def chunks(self, text: str) -> list[str]:
-        return GPT2_SPLIT.findall(text)
+        return gpt2_pieces(text)
 
     def pieces(self, chunk: str) -> list[str]:
         return [to_byte_chars(chunk)]

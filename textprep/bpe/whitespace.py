@@ -22,8 +22,8 @@ FAST_WS = re.compile(r"\w+|[^\w\s]+")
 #: Python's ``str.split()`` also splits at U+001C..U+001F, which ``Whitespace`` does not
 PY_ONLY_SPACE = re.compile("[\x1c-\x1f]")
 
-# Unicode White_Space (what Rust's \s means).
-_RUST_SPACE = frozenset(
+#: Unicode White_Space (what Rust's \s means)
+RUST_SPACE = frozenset(
     "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
     "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
@@ -48,7 +48,7 @@ def _odd_bmp_class() -> str:
         ch = chr(cp)
         if 0xD800 <= cp <= 0xDFFF:
             continue
-        if bool(py_word.match(ch)) != _rust_word(ch) or bool(py_space.match(ch)) != (ch in _RUST_SPACE):
+        if bool(py_word.match(ch)) != _rust_word(ch) or bool(py_space.match(ch)) != (ch in RUST_SPACE):
             odd.append(cp)
     ranges, start, prev = [], None, None
     for cp in odd:
@@ -75,7 +75,7 @@ def _exact_whitespace_split(text: str) -> list[str]:
     cur: list[str] = []
     cur_word = False
     for ch in text:
-        if ch in _RUST_SPACE:
+        if ch in RUST_SPACE:
             if cur:
                 out.append("".join(cur))
                 cur = []
