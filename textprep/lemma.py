@@ -18,12 +18,15 @@ tense of «копать».  Two ways to choose:
 * ``overrides={"копал": "копать"}`` (or a file, :func:`read_overrides`): fixed answers
   for given forms, checked before any analysis.
 
-Speed: for the default choice only the first parse's lemma matters.  When all parses of
-a form share one lemma (about 85% of the forms in real Russian text), ranking them by
-probability cannot change the answer, so that lookup is skipped (see
+Speed: for the default choice only the first parse's lemma matters.  A form the dictionary
+knows (about 90% of the distinct forms of real Russian text) is looked up directly
+(:class:`textprep.morph.FirstLemma`); the others go through pymorphy3's full analysis.  When
+all parses of a form share one lemma (about 85% of the forms), ranking them by probability
+cannot change the answer, so that lookup is skipped (there, and in the full analysis through
 ``_first_lemma_estimator``).  The answer is always the same as
-``MorphAnalyzer().parse(w)[0].normal_form``; ``tests/test_pipeline.py`` checks it on a
-real corpus.
+``MorphAnalyzer().parse(w)[0].normal_form``, with pymorphy3's C dictionary reader or its
+pure-Python one (:mod:`textprep.morph`); ``tests/test_lemma_readers.py`` and
+``tests/test_pipeline.py`` check it on a real corpus.
 
 References: M. Korobov, *Morphological Analyzer and Generator for Russian and Ukrainian
 Languages* (AIST 2015); pymorphy3 docs, https://pymorphy2.readthedocs.io ;
@@ -111,33 +114,53 @@ class RussianLemmatizer:
     """
 
     def __init__(self, prefer_pos: Sequence[str] = (), overrides: Mapping[str, str] | None = None):
-        import pymorphy3
+        from .morph import KnownWords
 
         check_pos(prefer_pos)
         self.prefer_pos = frozenset(prefer_pos)
         self.overrides = dict(overrides or {})
-        if self.prefer_pos:
-            # every parse must be ranked, so use the stock estimator
-            self._morph = pymorphy3.MorphAnalyzer(result_type=None)
-            self._estimator = None
-        else:
-            self._morph = pymorphy3.MorphAnalyzer(
-                result_type=None, probability_estimator_cls=_first_lemma_estimator()
-            )
-            self._estimator = self._morph.prob_estimator
+        self._known: KnownWords | None = None
+        if not self.prefer_pos:
+            known = KnownWords()
+            self._known = known if known.enabled else None
+        # the full analyzer, loaded at the first word the dictionary lacks
+        self._morph = None
+        self._estimator = None
+
+    def known_lemma(self, word: str) -> str | None:
+        """The lemma if it needs no more than a dictionary lookup (an override, a known word
+        without ``prefer_pos``), else ``None``: the quick half of :meth:`lemmatize`."""
+        lemma = self.overrides.get(word)
+        if lemma is None and self._known is not None:
+            lemma = self._known(word)
+        return lemma
+
+    def _analyzer(self):
+        if self._morph is None:
+            from .morph import load_analyzer
+
+            if self.prefer_pos:
+                # every parse must be ranked, so use the stock estimator
+                morph = load_analyzer(result_type=None)
+            else:
+                morph = load_analyzer(result_type=None, probability_estimator_cls=_first_lemma_estimator())
+                self._estimator = morph.prob_estimator
+            self._morph = morph   # last: another thread may read both as soon as this is set
+        return self._morph
 
     def lemmatize(self, word: str) -> str:
-        lemma = self.overrides.get(word)
+        lemma = self.known_lemma(word)
         if lemma is not None:
             return lemma
+        morph = self._analyzer()
         if self._estimator is not None:
             self._estimator.top = word
             try:
-                parses = self._morph.parse(word)
+                parses = morph.parse(word)
             finally:
                 self._estimator.top = None
         else:
-            parses = self._morph.parse(word)
+            parses = morph.parse(word)
         if not parses:
             return word.lower()
         if self.prefer_pos:
