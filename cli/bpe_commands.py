@@ -1,4 +1,4 @@
-"""``textprep bpe train | encode | decode``: byte pair encoding from the shell.
+"""``textprep bpe train | encode | decode | export | import``: byte pair encoding from the shell.
 
 Each command builds its settings, calls :class:`textprep.bpe.BPETokenizer`, and writes the
 result; errors become one line on stderr and exit code 2 (see ``cli.common.run_main``).
@@ -17,9 +17,11 @@ from textprep.corpus import iter_lines
 from textprep.fileio import atomic_write
 from textprep.parallel import resolve_workers
 
-from .common import add_config_args, add_subparser, config_from_args
+from .common import CLIError, add_config_args, add_subparser, config_from_args
 
 log = logging.getLogger("textprep")
+
+EXPORT_FORMATS = ("tokenizers", "transformers")
 
 
 def register(sub) -> None:
@@ -65,6 +67,25 @@ def register(sub) -> None:
     p.add_argument("input", nargs="?", default="-", help="file of ids (absent or '-': standard input)")
     p.add_argument("-o", "--output", default=None, help="output file (default: standard output)")
     p.set_defaults(func=cmd_decode)
+
+    p = add_subparser(
+        bpe_sub, "export", help="write a model as tokenizer.json, which tokenizers and transformers load",
+        example="textprep bpe export bpe_model --format tokenizers -o tokenizer.json",
+    )
+    p.add_argument("model", metavar="MODEL_DIR", help="model directory")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default="tokenizers",
+                   help="tokenizers: one tokenizer.json file; transformers: a directory with tokenizer.json "
+                        "and tokenizer_config.json (the special tokens' roles), for from_pretrained")
+    p.add_argument("-o", "--output", required=True, help="file (tokenizers) or directory (transformers) to write")
+    p.set_defaults(func=cmd_export)
+
+    p = add_subparser(
+        bpe_sub, "import", help="read a BPE tokenizer.json written by tokenizers into a model directory",
+        example="textprep bpe import tokenizer.json -o bpe_model",
+    )
+    p.add_argument("tokenizer_json", metavar="TOKENIZER_JSON", help="tokenizer.json file (or a directory holding one)")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL_DIR", help="model directory to write")
+    p.set_defaults(func=cmd_import)
 
 
 def _help(parser: argparse.ArgumentParser) -> int:
@@ -131,11 +152,36 @@ def cmd_decode(args) -> int:
                 ids = [int(x) for x in line.split()]
             except ValueError:
                 bad = next(x for x in line.split() if not x.lstrip("-").isdigit())
-                raise ValueError(f"{name}: line {lineno}: {bad!r} is not a token id") from None
+                raise CLIError(f"{name}: line {lineno}: {bad!r} is not a token id") from None
             try:
                 yield tok.decode(ids)
             except ValueError as exc:
-                raise ValueError(f"{name}: line {lineno}: {exc}") from None
+                raise CLIError(f"{name}: line {lineno}: {exc}") from None
 
     _write_lines(args.output, render())
+    return 0
+
+
+def cmd_export(args) -> int:
+    from textprep.bpe.hf_json import special_token_roles, write_tokenizer_json, write_transformers_dir
+
+    tok = BPETokenizer.load(args.model)
+    if args.format == "transformers":
+        write_transformers_dir(tok, args.output)
+    else:
+        write_tokenizer_json(tok, args.output)
+    roles = ", ".join(f"{k}={v!r}" for k, v in special_token_roles(tok).items())
+    log.info("wrote %s (%s format, vocabulary size %d, %s pre-tokenizer); special tokens: %s",
+             args.output, args.format, len(tok), tok.pretokenizer, roles or "none")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from textprep.bpe.hf_json import read_tokenizer_json
+
+    tok = read_tokenizer_json(args.tokenizer_json)
+    tok.save(args.output)
+    log.info("read %s: vocabulary size %d (%d merges), %s pre-tokenizer, special tokens %s; saved to %s",
+             args.tokenizer_json, len(tok), len(tok.merges), tok.pretokenizer, " ".join(tok.special_tokens) or "none",
+             args.output)
     return 0

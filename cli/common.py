@@ -9,11 +9,17 @@ import sys
 import typing
 from collections.abc import Callable, Iterable, Sequence
 
+from textprep.errors import InputError
+
 EXIT_USAGE = 2
 
 
 class CLIError(Exception):
     """An error already phrased for the user: printed as one line, exit code 2."""
+
+
+#: the exceptions that are the user's to fix; every other one is a bug and keeps its traceback
+USER_ERRORS: tuple[type[BaseException], ...] = (CLIError, InputError, OSError)
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -91,7 +97,9 @@ def setup_logging(verbose: int = 0) -> None:
 def run_main(prog: str, parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     """Parse ``argv`` and run the chosen subcommand's ``func(args) -> int | None``.
 
-    Errors the user can fix become one line on stderr and exit code 2; Ctrl-C exits 130.
+    Errors the user can fix (:class:`CLIError`, the library's :class:`~textprep.errors.InputError`
+    family, a file the system refuses) become one line on stderr and exit code 2; Ctrl-C exits
+    130.  Anything else is a bug: it propagates with its traceback (exit code 1).
     """
     args = parser.parse_args(argv)
     func: Callable | None = getattr(args, "func", None)
@@ -99,6 +107,10 @@ def run_main(prog: str, parser: argparse.ArgumentParser, argv: Sequence[str] | N
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     setup_logging(getattr(args, "verbose", 0) - getattr(args, "quiet", 0))
+    if getattr(args, "progress", None) is False:  # --no-progress: no bar anywhere in this run
+        from textprep.progress import set_enabled
+
+        set_enabled(False)
     try:
         rc = func(args)
     except KeyboardInterrupt:
@@ -106,12 +118,20 @@ def run_main(prog: str, parser: argparse.ArgumentParser, argv: Sequence[str] | N
         return 130
     except BrokenPipeError:
         return 0
-    except (CLIError, ValueError, TypeError, KeyError, OSError, RuntimeError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        msg = " ".join(str(msg).split()) or type(exc).__name__
-        print(f"{prog}: error: {msg}", file=sys.stderr)
+    except USER_ERRORS as exc:
+        print(f"{prog}: error: {error_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     return int(rc or 0)
+
+
+def error_line(exc: BaseException) -> str:
+    """The one-line message of a user error (an ``OSError`` names its file first)."""
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        names = [str(exc.filename)] + ([str(exc.filename2)] if exc.filename2 is not None else [])
+        msg = f"{' -> '.join(names)}: {exc.strerror}"
+    else:
+        msg = str(exc)
+    return " ".join(msg.split()) or type(exc).__name__
 
 
 def add_verbosity(parser: argparse.ArgumentParser) -> None:

@@ -16,7 +16,7 @@ from textprep.fileio import atomic_write
 from textprep.filtering import TokenizedCorpus, check_filter, write_tokenized
 from textprep.pipeline import Pipeline, PipelineConfig
 
-from .common import add_config_args, add_subparser, config_from_args
+from .common import CLIError, add_config_args, add_subparser, config_from_args
 
 log = logging.getLogger("textprep")
 
@@ -139,7 +139,7 @@ def cmd_vocab(args) -> int:
     pipe = _pipeline(args)
     check_filter(args.min_count, args.max_df)
     if args.max_size is not None and args.max_size < 1:
-        raise ValueError(f"max_size must be >= 1, got {args.max_size}")
+        raise CLIError(f"max_size must be >= 1, got {args.max_size}")
     corpus = TextCorpus(args.input, encoding=args.encoding)
     docs = TokenizedCorpus(corpus, pipe, workers=args.workers)
     vocab = Vocabulary.build(docs, min_count=args.min_count, max_size=args.max_size, max_df=args.max_df)
@@ -156,7 +156,7 @@ def cmd_tfidf(args) -> int:
 
     pipe = _pipeline(args)
     if args.top_k < 1:
-        raise ValueError(f"top_k must be >= 1, got {args.top_k}")
+        raise CLIError(f"top_k must be >= 1, got {args.top_k}")
     norm = None if args.norm == "none" else args.norm
     model = TfIdf(pipe, idf=args.idf, norm=norm, sublinear_tf=args.sublinear_tf,
                   min_df=args.min_df, max_df=args.max_df)
