@@ -15,6 +15,7 @@ from textprep.corpus import TextCorpus
 from textprep.fileio import atomic_write
 from textprep.filtering import TokenizedCorpus, check_filter, write_tokenized
 from textprep.pipeline import Pipeline, PipelineConfig
+from textprep.progress import is_terminal, progress_bar
 
 from .common import CLIError, add_config_args, add_subparser, config_from_args
 
@@ -33,7 +34,8 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", default=None, help="output file (default: standard output)")
     p.add_argument("--min-count", type=int, default=1, help="drop tokens seen fewer times in the whole input")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bar on stderr (default: for inputs over 1 MB when stderr is a terminal)")
+                   help="progress on stderr: a bar on a terminal, a line every few seconds in a log "
+                        "(default: on, except a terminal bar for inputs under 1 MB)")
     p.set_defaults(func=cmd_preprocess)
 
     p = add_subparser(
@@ -95,26 +97,22 @@ def _stdout():
 
 
 def _progress_wrapper(args):
-    """A function wrapping the token-list iterator in a tqdm bar, or None."""
+    """A function wrapping the token-list iterator in a progress bar, or None.
+
+    By default a terminal shows a bar for inputs of 1 MB or more; a log file or a pipe gets a
+    line every few seconds (none at all for a run shorter than that)."""
     show = args.progress
-    total = None
-    if args.input != "-":
-        size = os.path.getsize(args.input)
-        if show is None:
-            show = size >= PROGRESS_MIN_BYTES and sys.stderr.isatty()
-        if show:
-            with open(args.input, "rb") as fh:
-                total = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
-    elif show is None:
-        show = sys.stderr.isatty()
+    if show is None:
+        show = not is_terminal(sys.stderr) or args.input == "-" or os.path.getsize(args.input) >= PROGRESS_MIN_BYTES
     if not show:
         return None
+    total = None
+    if args.input != "-":
+        with open(args.input, "rb") as fh:
+            total = sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 20), b""))
 
     def wrap(it: Iterator[list[str]]) -> Iterator[list[str]]:
-        from tqdm import tqdm
-
-        yield from tqdm(it, total=total, unit="doc", desc="preprocess", file=sys.stderr,
-                        mininterval=0.5, dynamic_ncols=True)
+        yield from progress_bar(it, total=total, unit="doc", desc="preprocess", mininterval=0.5, dynamic_ncols=True)
 
     return wrap
 
