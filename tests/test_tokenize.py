@@ -9,7 +9,17 @@ from corpora import corpus_path
 from textprep.corpus import TextCorpus
 from textprep.normalize import fold_yo, normalize_text
 from textprep.stopwords import load_stopwords, read_word_list
-from textprep.tokenize import SPACE, char_tokenize, chars, is_number, sentence_split, word_tokenize
+from textprep.tokenize import (
+    EDGE_CHARS,
+    SPACE,
+    WORD_RE,
+    char_tokenize,
+    chars,
+    is_number,
+    sentence_split,
+    word_tokenize,
+    words,
+)
 
 
 def test_hyphenated_words_and_apostrophes_stay_whole():
@@ -93,6 +103,24 @@ def test_tokens_are_pieces_of_the_text_and_retokenize_to_themselves(text):
             pos = text.index(t, pos) + len(t)
             assert t.strip() == t and t
         assert word_tokenize(" ".join(toks), punctuation=punct) == toks
+
+
+# letters and digits of several kinds (² and ٣ are digits, only ٣ a decimal one), the edge
+# characters the quick path strips, others it does not know, and several kinds of space
+_mixed = st.sampled_from(list("аеёяАЁaZ09²٣ⅻ_-'.,:;!?«»—–()*/ \u00a0\u2009\t") + ["§", "\u0301", "\ufeff", "\u200b"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=_mixed, max_size=40))
+def test_quick_word_split_equals_the_word_pattern(text):
+    assert words(text) == WORD_RE.findall(text)
+
+
+def test_quick_word_split_on_hand_worked_pieces_and_a_real_corpus():
+    assert all(not c.isalnum() for c in EDGE_CHARS)
+    assert words("«Ну,  что-то...» 3.14, 1805. -а- 'б' x_y —") == ["Ну", "что-то", "3.14", "1805", "а", "б", "x", "y"]
+    text = "\n".join(normalize_text(d) for d in list(TextCorpus(corpus_path("war_and_peace")))[:3000])
+    assert words(text) == WORD_RE.findall(text)
 
 
 @settings(max_examples=200, deadline=None)
