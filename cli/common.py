@@ -9,6 +9,7 @@ import sys
 import typing
 from collections.abc import Callable, Iterable, Sequence
 
+from textprep import progress
 from textprep.errors import InputError
 
 EXIT_USAGE = 2
@@ -107,10 +108,9 @@ def run_main(prog: str, parser: argparse.ArgumentParser, argv: Sequence[str] | N
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     setup_logging(getattr(args, "verbose", 0) - getattr(args, "quiet", 0))
-    if getattr(args, "progress", None) is False:  # --no-progress: no bar anywhere in this run
-        from textprep.progress import set_enabled
-
-        set_enabled(False)
+    # --no-progress: no bar anywhere in this run, also in library calls that take no flag
+    hide_bars = getattr(args, "progress", None) is False
+    bars_before = progress.set_enabled(False) if hide_bars else None
     try:
         rc = func(args)
     except KeyboardInterrupt:
@@ -121,6 +121,9 @@ def run_main(prog: str, parser: argparse.ArgumentParser, argv: Sequence[str] | N
     except USER_ERRORS as exc:
         print(f"{prog}: error: {error_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        if bars_before is not None:
+            progress.set_enabled(bars_before)
     return int(rc or 0)
 
 

@@ -30,10 +30,12 @@ INTERVAL_ENV = "TEXTPREP_PROGRESS_INTERVAL"
 _enabled = True
 
 
-def set_enabled(enabled: bool) -> None:
-    """Show (True) or hide (False) every progress bar this process makes from now on."""
+def set_enabled(enabled: bool) -> bool:
+    """Show (True) or hide (False) every progress bar this process makes from now on; returns
+    the previous setting, to put back."""
     global _enabled
-    _enabled = bool(enabled)
+    previous, _enabled = _enabled, bool(enabled)
+    return previous
 
 
 def is_terminal(stream: TextIO) -> bool:
