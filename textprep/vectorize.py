@@ -156,7 +156,12 @@ class TfIdf(BagOfWords):
 
     def fit_transform(self, docs, y=None) -> sp.csr_matrix:
         self.check_params()
-        counts = self._counts_fit(docs)
+        return self.fit_counts(self._counts_fit(docs))
+
+    def fit_counts(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """Learn the idf from a document-term count matrix and weigh it (the second half of
+        :meth:`fit_transform`; the cluster path counts on its workers and weighs here)."""
+        self.check_params()
         if self.idf == "smooth":
             self.transformer_ = TfidfTransformer(norm=self.norm, use_idf=True, smooth_idf=True,
                                                  sublinear_tf=self.sublinear_tf)
