@@ -6,6 +6,7 @@ import json
 import logging
 import os
 
+from embeddings.device import DEVICE_HELP
 from embeddings.lm.config import LMConfig
 
 from .common import add_config_args, add_subparser, config_from_args
@@ -27,7 +28,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(LMConfig, args)
     history = train_lm(args.corpus, config, args.output, valid=args.valid, bpe_model=args.bpe_model,
                        init_vectors=args.init_vectors, resume=args.resume, device=args.device,
-                       progress=not args.no_progress)
+                       progress=args.progress)
     last = history[-1] if history else {}
     if os.environ.get("RANK", "0") != "0":  # under torchrun only the first process reports
         return 0
@@ -57,13 +58,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from embeddings.device import resolve_device
     from embeddings.lm import load_lm
     from embeddings.lm.generate import generate
 
     _threads(args)
-    lm = load_lm(args.lm_dir)
+    dev = str(resolve_device(args.device))
+    lm = load_lm(args.lm_dir, device=dev)
     result = generate(lm, prefix=args.prefix, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-                      max_length=args.max_length, num=args.num, seed=args.seed, min_length=args.min_length)
+                      max_length=args.max_length, num=args.num, seed=args.seed, min_length=args.min_length,
+                      device=dev)
     for text in result.texts:
         print(text)
     return 0
@@ -83,9 +87,10 @@ def register(sub) -> None:
     p.add_argument("--bpe-model", help="BPE model directory for --level bpe ('textprep bpe train')")
     p.add_argument("--init-vectors", help="word2vec file (text or .bin) to start the embedding layer from")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in the output directory")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda[:N]")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                   help="progress on stderr: a bar on a terminal, a line every few seconds in a log")
     add_config_args(p, LMConfig)
     p.set_defaults(func=cmd_train)
 
@@ -94,7 +99,7 @@ def register(sub) -> None:
     p.add_argument("lm_dir")
     p.add_argument("text")
     p.add_argument("--json", action="store_true", help="print a JSON object")
-    p.add_argument("--device", default="cpu", help="auto, cpu or cuda[:N]")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--threads", type=int, help="CPU threads for torch")
     p.set_defaults(func=cmd_eval)
 
@@ -109,5 +114,6 @@ def register(sub) -> None:
     p.add_argument("--min-length", type=int, default=0, help="new tokens at least (no <eos> before)")
     p.add_argument("--num", type=int, default=1, help="number of samples")
     p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--device", default="auto", help=DEVICE_HELP)
     p.add_argument("--threads", type=int, help="CPU threads for torch")
     p.set_defaults(func=cmd_generate)
