@@ -65,7 +65,7 @@ def cmd_train_w2v(args: argparse.Namespace) -> int:
         ckpt = Path(args.checkpoint_dir or str(args.output) + ".ckpt")
         # the corpus is counted once and written as word ids beside the checkpoint; a later run on
         # the same file with the same reading settings reads the ids instead of tokenizing again
-        kv = train_word2vec(corpus, config, checkpoint_dir=ckpt, resume=args.resume, progress=not args.no_progress,
+        kv = train_word2vec(corpus, config, checkpoint_dir=ckpt, resume=args.resume, progress=args.progress,
                             cache_dir=ckpt / "corpus", fingerprint=_corpus_identity(args))
         if int(os.environ.get("RANK", "0")) != 0:
             return 0  # under torchrun, process 0 writes the vectors
@@ -173,10 +173,12 @@ def register(sub) -> None:
     p.add_argument("--lemmatize", action="store_true", help="lemmatize raw text before training")
     p.add_argument("--keep-case", action="store_true", help="do not lower-case raw text")
     p.add_argument("--encoding", default="utf-8", help="encoding of the corpus")
-    p.add_argument("--tokenize-workers", type=int, default=1, help="processes tokenizing raw text")
+    p.add_argument("--tokenize-workers", type=int, default=0,
+                   help="processes lemmatizing raw text (0: one per CPU; the tokens are the same for any number)")
     p.add_argument("--checkpoint-dir", default=None, help="checkpoint folder (default OUTPUT.ckpt)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint folder")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                   help="progress on stderr: a bar on a terminal, a line every few seconds in a log")
     p.add_argument("-o", "--output", required=True, type=Path, help="vectors file (.bin: binary, else text)")
     p.set_defaults(func=cmd_train_w2v)
 
