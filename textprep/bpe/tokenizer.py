@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import chain
 from pathlib import Path
 
@@ -112,6 +112,17 @@ class BPETokenizer:
             raise InputError(f"empty corpus: no pre-tokens in {where}")
         log.debug("counted %d pre-tokens (%d unique) in %.1f s", sum(counts.values()), len(counts),
                  time.perf_counter() - start)
+        return cls.train_from_counts(counts, config, progress=progress, start=start)
+
+    @classmethod
+    def train_from_counts(cls, counts: Mapping[str, int], config: BPEConfig, *, progress: bool = False,
+                          start: float | None = None) -> BPETokenizer:
+        """Learn the merges from pre-token counts made elsewhere (the cluster's tree of counters);
+        :meth:`train` is :func:`~textprep.bpe.counting.count_corpus` and then this.  ``start``:
+        when the counting began (``time.perf_counter()``), for the ``seconds`` of the stats."""
+        start = time.perf_counter() if start is None else start
+        if not counts:
+            raise InputError("empty corpus: no pre-tokens")
         initial = get_pretokenizer(config.pretokenizer).alphabet
         alphabet = len(initial) or len({ch for w in counts for ch in w})
         if config.limit_alphabet is not None and not initial:
