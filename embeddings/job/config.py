@@ -122,7 +122,7 @@ class RunConfig:
     generate_min_length: int = option(10, "words per generated text at least", min=0)
     temperature: float = option(0.9, "sampling temperature", min=0)
     top_p: float = option(0.95, "nucleus sampling: draw from this much probability", gt=0, max=1)
-    workers: int = option(2, "worker processes for lemmatization and BPE counting", min=1)
+    workers: int = option(2, "worker processes for lemmatization and BPE counting (0: one per CPU)", min=0)
     device: str = option("auto", DEVICE_HELP)
     seed: int = option(0, "random seed")
 
