@@ -71,6 +71,9 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", required=True, help="run directory (created; an earlier run there is resumed)")
     p.add_argument("--config", help="JSON file with any of the settings below, and the nested word2vec ('w2v') "
                                     "and language-model ('lm') settings (flags given here win)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                   help="progress of the long stages on stderr: a bar on a terminal, a line every few seconds "
+                        "in a log")
     # the flags in the order of RunConfig's fields, a nested config's flags where it sits
     fields = [f.name for f in dataclasses.fields(RunConfig)]
     for name in fields:
