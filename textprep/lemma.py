@@ -114,14 +114,14 @@ class RussianLemmatizer:
     """
 
     def __init__(self, prefer_pos: Sequence[str] = (), overrides: Mapping[str, str] | None = None):
-        from .morph import KnownWords
+        from .morph import KnownWords, known_words
 
         check_pos(prefer_pos)
         self.prefer_pos = frozenset(prefer_pos)
         self.overrides = dict(overrides or {})
         self._known: KnownWords | None = None
         if not self.prefer_pos:
-            known = KnownWords()
+            known = known_words()
             self._known = known if known.enabled else None
         # the full analyzer, loaded at the first word the dictionary lacks
         self._morph = None
@@ -135,7 +135,9 @@ class RussianLemmatizer:
             lemma = self._known(word)
         return lemma
 
-    def _analyzer(self):
+    def load_analyzer(self):
+        """pymorphy3's analyzer, loaded at the first call (the words the dictionary knows do
+        without it)."""
         if self._morph is None:
             from .morph import load_analyzer
 
@@ -152,7 +154,7 @@ class RussianLemmatizer:
         lemma = self.known_lemma(word)
         if lemma is not None:
             return lemma
-        morph = self._analyzer()
+        morph = self.load_analyzer()
         if self._estimator is not None:
             self._estimator.top = word
             try:

@@ -30,6 +30,7 @@ against the stock analyzer with both readers on a real word list.
 from __future__ import annotations
 
 import array
+import functools
 import json
 import logging
 import os
@@ -87,6 +88,13 @@ def load_analyzer(**kwargs):
 
     report_reader()
     return pymorphy3.MorphAnalyzer(path=dictionary_path(), lang="ru", **kwargs)
+
+
+@functools.cache
+def known_words(path: str | None = None) -> KnownWords:
+    """One :class:`KnownWords` per dictionary and process (its tables are read-only, and
+    worker processes forked later share them)."""
+    return KnownWords(path)
 
 
 def _standard_first_group():

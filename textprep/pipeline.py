@@ -11,27 +11,32 @@ optionally with worker processes.  The corpus-level half, :class:`TokenizedCorpu
 restartable iterable of token lists with rare/frequent-word filtering), builds on this
 module in :mod:`textprep.filtering`.
 
-Why it is fast: lemmatizing is the only costly step and text is Zipf-distributed, so the
-pipeline keeps a cache ``form -> lemma`` and lemmatizes each distinct form once.  In
-:meth:`Pipeline.map` with ``workers > 1`` the calling process tokenizes a chunk of
-documents, sends only the forms it has never seen to the workers, and keeps the cache
-itself; no form is ever lemmatized twice, and chunks come back in input order.
+Why it is fast: lemmatizing is the costly step and text is Zipf-distributed, so the
+pipeline keeps a cache ``form -> lemma`` and lemmatizes each distinct form once (45 thousand
+forms for 426 thousand tokens of Russian prose); every other token costs one dictionary
+lookup.  In :meth:`Pipeline.map` with ``workers > 1`` the calling process tokenizes a chunk
+of documents and finds the forms it has never seen; the lemmas the dictionary gives directly
+(:meth:`textprep.forms.FormMapper.known`) it looks up itself, and only the rest, which need
+pymorphy3's full analysis, go to ``workers - 1`` worker processes (to ``workers`` of them for
+stems and English lemmas, which have no such half).  The cache stays in this process; no
+form is ever lemmatized twice, and chunks come back in input order.
 """
 from __future__ import annotations
 
 import collections
 import concurrent.futures
 import dataclasses
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from .config import check_fields, option
 from .corpus import check_readable
 from .errors import ConfigError, InputError
-from .lemma import EnglishLemmatizer, RussianLemmatizer, check_pos, read_overrides
+from .forms import FormMapper, worker_form_mapper
+from .lemma import check_pos
 from .normalize import fold_yo, normalize_text
 from .parallel import call_worker, can_start_pool, chunks, init_worker, process_pool, resolve_workers
-from .stem import SnowballStemmer
 from .stopwords import check_spec, load_stopwords
 from .tokenize import char_tokenize, word_tokenize
 
@@ -87,23 +92,9 @@ class PipelineConfig:
         return self.lemmatize or self.stem
 
 
-def _make_form_mapper(config: PipelineConfig) -> Callable[[Sequence[str]], list[str]]:
+def _make_form_mapper(config: PipelineConfig) -> FormMapper:
     """The lemmatizer or stemmer for ``config``, as ``forms -> outputs`` (no cache)."""
-    if config.stem:
-        mapper: Callable[[Sequence[str]], list[str]] = SnowballStemmer(config.lang)
-    else:
-        overrides = {}
-        if config.lemma_overrides is not None:
-            for form, lemma in read_overrides(config.lemma_overrides).items():
-                overrides[normalize_text(form, config.lowercase, config.fold_yo)] = lemma
-        if config.lang == "ru":
-            mapper = RussianLemmatizer(prefer_pos=config.prefer_pos, overrides=overrides)
-        else:
-            mapper = EnglishLemmatizer(overrides=overrides)
-    if config.fold_yo:
-        # pymorphy3 writes lemmas with ё («пошёл» -> «пойти», «всё» -> «весь»)
-        return lambda forms: [fold_yo(x) for x in mapper(forms)]
-    return mapper
+    return FormMapper(config)
 
 
 class Pipeline:
@@ -116,7 +107,8 @@ class Pipeline:
     [['есть', 'картошка'], [], ['картошка']]
     """
 
-    #: a chunk with fewer new forms than this is lemmatized in the calling process
+    #: a chunk with fewer new forms than this is lemmatized in the calling process (stems and
+    #: English lemmas; Russian forms that need the full analyzer go to the workers from the first)
     MIN_PARALLEL_FORMS = 256
     #: at most this many forms per task sent to a worker
     PART_SIZE = 500
@@ -134,8 +126,9 @@ class Pipeline:
         self._stop = frozenset() if config.stopwords_on_lemmas else stop
         self._stop_lemmas = stop if config.stopwords_on_lemmas else frozenset()
         self._mapper: Callable[[Sequence[str]], list[str]] | None = None
-        self._cache: dict[str, str] = {}
-        self._dropped: set[str] = set()   # forms whose lemma is a stop word
+        self._cache: dict[str, str] = {}   # form -> lemma or stem
+        # with stop words matched on lemmas: form -> its output, or None if the lemma is a stop word
+        self._kept: dict[str, str | None] = {}
 
     # -- one document ------------------------------------------------------------------
     def tokens(self, doc: str) -> list[str]:
@@ -161,19 +154,21 @@ class Pipeline:
         toks = self.tokens(doc)
         if not self.config.changes_forms or not toks:
             return toks
+        try:
+            return self._lemmas(toks)   # most documents hold no form unseen so far
+        except KeyError:
+            pass
         cache = self._cache
         new = [t for t in dict.fromkeys(toks) if t not in cache]
-        if new:
-            self._learn(new, self._form_mapper()(new))
+        self._learn(new, self._form_mapper()(new))
         return self._lemmas(toks)
 
     def _lemmas(self, toks: list[str]) -> list[str]:
-        """Cached outputs of known forms, less lemmas that are stop words (if so configured)."""
-        cache = self._cache
+        """Cached outputs of known forms, less lemmas that are stop words (if so configured);
+        ``KeyError`` for a form not in the cache."""
         if self._stop_lemmas:
-            dropped = self._dropped
-            return [cache[t] for t in toks if t not in dropped]
-        return [cache[t] for t in toks]
+            return [x for x in map(self._kept.__getitem__, toks) if x is not None]
+        return list(map(self._cache.__getitem__, toks))
 
     def _form_mapper(self) -> Callable[[Sequence[str]], list[str]]:
         if self._mapper is None:
@@ -181,11 +176,12 @@ class Pipeline:
         return self._mapper
 
     def _learn(self, forms: Sequence[str], outputs: Sequence[str]) -> None:
-        self._cache.update(zip(forms, outputs))
         if self._stop_lemmas:
-            # decided once per form, like the lemma itself
+            # decided once per form, like the lemma itself (before the cache has the form, so
+            # that a form in the cache is always in here too)
             stop = self._stop_lemmas
-            self._dropped.update(f for f, x in zip(forms, outputs) if _stop_key(x) in stop)
+            self._kept.update((f, None if _stop_key(x) in stop else x) for f, x in zip(forms, outputs))
+        self._cache.update(zip(forms, outputs))
 
     @property
     def cache_size(self) -> int:
@@ -196,10 +192,11 @@ class Pipeline:
     def map(self, docs: Iterable[str], workers: int = 1, chunk_size: int = 1000) -> Iterator[list[str]]:
         """Token lists of ``docs``, in input order, lazily.
 
-        ``workers > 1`` lemmatizes/stems new forms in that many worker processes (``0``:
-        one per available CPU); tokenizing and the cache stay in this process.  Without a
-        lemmatizer or stemmer there is nothing worth sending to workers and ``workers`` is
-        ignored.
+        ``workers > 1`` lemmatizes/stems new forms in worker processes (``0``: one per
+        available CPU): ``workers - 1`` of them for Russian lemmas, this process doing the
+        dictionary lookups, ``workers`` for stems and English lemmas.  Tokenizing and the cache
+        stay in this process.  Without a lemmatizer or stemmer there is nothing worth sending
+        to workers and ``workers`` is ignored.
         """
         if isinstance(docs, str):
             raise TypeError("Pipeline.map expects an iterable of documents, not a single string")
@@ -212,10 +209,17 @@ class Pipeline:
 
     def _parallel_map(self, docs: Iterable[str], workers: int, chunk_size: int) -> Iterator[list[str]]:
         cache = self._cache
+        mapper = self._form_mapper()
+        known = mapper.known if getattr(mapper, "has_known", False) else None
+        if known is not None:
+            # this process looks up the known words; the workers analyze the rest from the start
+            procs, min_forms = workers - 1, 1
+        else:
+            procs, min_forms = workers, self.MIN_PARALLEL_FORMS
         in_flight: set[str] = set()   # forms sent to a worker, answer not yet back
         # each entry: (token lists of one chunk, [(forms, future), ...]) in input order
         pending: collections.deque = collections.deque()
-        max_pending = 2 * workers + 2
+        max_pending = 2 * procs + 2
         pool: concurrent.futures.ProcessPoolExecutor | None = None
 
         def collect(entry) -> Iterator[list[str]]:
@@ -229,24 +233,28 @@ class Pipeline:
         try:
             for chunk in chunks(docs, chunk_size):
                 tdocs = [self.tokens(d) for d in chunk]
-                new = []
-                for toks in tdocs:
-                    for t in toks:
-                        if t not in cache and t not in in_flight:
-                            in_flight.add(t)
-                            new.append(t)
+                new = [t for t in dict.fromkeys(itertools.chain.from_iterable(tdocs))
+                       if t not in cache and t not in in_flight]
+                if known is not None and new:
+                    outputs = [known(t) for t in new]
+                    found = [i for i, x in enumerate(outputs) if x is not None]
+                    self._learn([new[i] for i in found], [outputs[i] for i in found])
+                    if len(found) < len(new):
+                        new = [t for t, x in zip(new, outputs) if x is None]
+                    else:
+                        new = []
                 jobs = []
-                if new and (pool is not None or len(new) >= self.MIN_PARALLEL_FORMS):
+                if new and (pool is not None or len(new) >= min_forms):
                     if pool is None:  # started at the first chunk with enough new forms
-                        pool = process_pool(workers, init_worker, (_make_form_mapper, (self.config,)))
+                        pool = process_pool(procs, init_worker, (worker_form_mapper, (self.config,)))
                     # small parts keep every worker busy while this process tokenizes on
-                    step = min(self.PART_SIZE, -(-len(new) // workers))
+                    step = min(self.PART_SIZE, -(-len(new) // procs))
                     for i in range(0, len(new), step):
                         part = new[i:i + step]
                         jobs.append((part, pool.submit(call_worker, part)))
+                    in_flight.update(new)
                 elif new:
-                    self._learn(new, self._form_mapper()(new))
-                    in_flight.difference_update(new)
+                    self._learn(new, mapper(new))
                 pending.append((tdocs, jobs))
                 while pending and (len(pending) > max_pending or all(f.done() for _, f in pending[0][1])):
                     yield from collect(pending.popleft())
