@@ -17,6 +17,8 @@ from textprep.filtering import TokenizedCorpus, check_filter, write_tokenized
 from textprep.pipeline import Pipeline, PipelineConfig
 from textprep.progress import is_terminal, progress_bar
 
+from . import cluster_commands
+from .cluster_commands import add_cluster_args, cluster_spec
 from .common import CLIError, add_config_args, add_subparser, config_from_args
 
 log = logging.getLogger("textprep")
@@ -73,6 +75,7 @@ def _input_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=0,
                    help="worker processes for lemmatizing/stemming (0: one per CPU)")
     add_config_args(p, PipelineConfig)
+    add_cluster_args(p)
 
 
 def _fraction_or_count(text: str) -> float | int:
@@ -120,6 +123,8 @@ def _progress_wrapper(args):
 def cmd_preprocess(args) -> int:
     pipe = _pipeline(args)
     check_filter(args.min_count, None)
+    if (spec := cluster_spec(args, progress=args.progress is not False)) is not None:
+        return cluster_commands.preprocess(args, spec)
     corpus = TextCorpus(args.input, encoding=args.encoding)
     progress = _progress_wrapper(args)
     if args.output:
@@ -138,6 +143,8 @@ def cmd_vocab(args) -> int:
     check_filter(args.min_count, args.max_df)
     if args.max_size is not None and args.max_size < 1:
         raise CLIError(f"max_size must be >= 1, got {args.max_size}")
+    if (spec := cluster_spec(args)) is not None:
+        return cluster_commands.vocab(args, spec)
     corpus = TextCorpus(args.input, encoding=args.encoding)
     docs = TokenizedCorpus(corpus, pipe, workers=args.workers)
     vocab = Vocabulary.build(docs, min_count=args.min_count, max_size=args.max_size, max_df=args.max_df)
@@ -159,14 +166,17 @@ def cmd_tfidf(args) -> int:
     model = TfIdf(pipe, idf=args.idf, norm=norm, sublinear_tf=args.sublinear_tf,
                   min_df=args.min_df, max_df=args.max_df)
     model.check_params()   # bad --idf/--norm fail before the corpus is read
-    corpus = TextCorpus(args.input, encoding=args.encoding)
-    token_docs = list(pipe.map(corpus, workers=args.workers))
-    if any(token_docs):
-        X = model.fit_transform(token_docs)
-        names = model.get_feature_names_out()
-        idf = model.idf_
-    else:   # empty input, or nothing but stop words: an empty matrix, not an error
-        X, names, idf = sp.csr_matrix((len(token_docs), 0)), np.array([], dtype=str), np.array([])
+    if (spec := cluster_spec(args)) is not None:
+        X, names, idf = cluster_commands.tfidf(args, spec, model)
+    else:
+        corpus = TextCorpus(args.input, encoding=args.encoding)
+        token_docs = list(pipe.map(corpus, workers=args.workers))
+        if any(token_docs):
+            X = model.fit_transform(token_docs)
+            names = model.get_feature_names_out()
+            idf = model.idf_
+        else:   # empty input, or nothing but stop words: an empty matrix, not an error
+            X, names, idf = sp.csr_matrix((len(token_docs), 0)), np.array([], dtype=str), np.array([])
     if args.output:
         save_matrix(args.output, X, names, idf)
         log.info("%s: %d documents x %d terms", args.output, X.shape[0], X.shape[1])

@@ -1,0 +1,129 @@
+"""``--scheduler`` / ``--dask-workers``: the cluster halves of the per-line commands.
+
+Each command's own module adds the flags with :func:`add_cluster_args` and, when
+:func:`cluster_spec` returns a spec, hands its work to the function here of the same name.
+Nothing in this module imports Dask at load time: ``textprep.cluster.session`` does, and only
+once a run asks for it.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from textprep.pipeline import PipelineConfig
+
+from .common import config_from_args
+
+log = logging.getLogger("textprep")
+
+
+def add_cluster_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("cluster (Dask; see docs/cluster.md)")
+    where = g.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="run the per-line work on the Dask scheduler at ADDRESS (tcp://host:8786); "
+                            "the input must be a path or URL every worker can read")
+    where.add_argument("--dask-workers", metavar="N", type=int, default=None,
+                       help="run the per-line work on a Dask LocalCluster of N worker processes")
+    g.add_argument("--scheduler-timeout", metavar="SECONDS", type=float, default=10.0,
+                   help="give up on a scheduler that has not answered after this long")
+
+
+def cluster_spec(args: argparse.Namespace, progress: bool = True):
+    """The run's :class:`~textprep.cluster.session.ClusterSpec`, or None without the flags."""
+    if getattr(args, "scheduler", None) is None and getattr(args, "dask_workers", None) is None:
+        return None
+    from textprep.cluster.session import ClusterSpec
+
+    return ClusterSpec(args.scheduler, args.dask_workers, args.scheduler_timeout, progress)
+
+
+def _session(spec):
+    from textprep.cluster.session import open_session
+
+    return open_session(spec)
+
+
+def _config(args) -> PipelineConfig:
+    from textprep.pipeline import Pipeline
+
+    config = config_from_args(PipelineConfig, args)
+    Pipeline(config)   # stop-word files and the like are checked here, before any worker starts
+    return config
+
+
+def _stdout():
+    out = sys.stdout
+    if (out.encoding or "").lower().replace("-", "") != "utf8" and hasattr(out, "reconfigure"):
+        out.reconfigure(encoding="utf-8")
+    return out
+
+
+# -- textprep preprocess | vocab | tfidf -------------------------------------------------------
+def preprocess(args, spec) -> int:
+    from textprep.cluster import jobs
+    from textprep.fileio import atomic_write
+
+    config = _config(args)
+    parts = jobs.partitions([args.input], args.encoding)
+    with _session(spec) as session:
+        if args.output:
+            with atomic_write(args.output) as out:
+                n = jobs.write_preprocessed(session, parts, config, out, args.min_count)
+            log.info("%s: %d documents", args.output, n)
+        else:
+            jobs.write_preprocessed(session, parts, config, _stdout(), args.min_count)
+    return 0
+
+
+def vocab(args, spec) -> int:
+    from textprep.cluster import jobs
+
+    config = _config(args)
+    parts = jobs.partitions([args.input], args.encoding)
+    with _session(spec) as session:
+        v = jobs.build_vocabulary(session, parts, config, args.min_count, args.max_size, args.max_df)
+    v.save(args.output)
+    log.info("%s: %d tokens (%d special)", args.output, len(v), len(v.specials))
+    return 0
+
+
+def tfidf(args, spec, model):
+    """``(matrix, feature names, idf)`` of ``model`` (a TfIdf) fitted on the cluster."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from textprep.cluster import jobs
+
+    config = _config(args)
+    parts = jobs.partitions([args.input], args.encoding)
+    with _session(spec) as session:
+        fitted = jobs.tfidf_counts(session, parts, config, model.min_df, model.max_df, model.binary)
+        n_docs = None if fitted is not None else jobs.token_stats(session, parts, None, desc="lines").n_docs
+    if fitted is None:   # empty input, or nothing but stop words: an empty matrix, as without the cluster
+        return sp.csr_matrix((n_docs, 0)), np.array([], dtype=str), np.array([])
+    counts, names = fitted
+    return model.fit_counts(counts), names, model.idf_
+
+
+# -- textprep bpe train ------------------------------------------------------------------------
+def bpe_train(args, spec, config):
+    """A :class:`~textprep.bpe.BPETokenizer` whose pre-tokens were counted on the cluster."""
+    import time
+
+    from textprep.bpe import BPETokenizer
+    from textprep.cluster import jobs
+
+    start = time.perf_counter()
+    with _session(spec) as session:
+        counts = jobs.bpe_counts(session, args.corpus, args.encoding, config.pretokenizer, config.special_tokens)
+    if not counts:
+        raise_empty(args.corpus)
+    return BPETokenizer.train_from_counts(counts, config, progress=spec.progress, start=start)
+
+
+def raise_empty(paths) -> None:
+    from textprep.errors import InputError
+
+    raise InputError(f"empty corpus: no pre-tokens in {', '.join(str(p) for p in paths)}")
