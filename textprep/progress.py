@@ -20,8 +20,8 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 from collections.abc import Iterable, Iterator
+from time import monotonic
 from typing import Any, TextIO
 
 DEFAULT_INTERVAL = 5.0
@@ -117,7 +117,7 @@ class LineProgress(SilentProgress):
         self.postfix = ""
         self.lines = 0  # lines written so far
         self._initial = initial
-        self._start = time.monotonic()
+        self._start = monotonic()
         self._due = self._start + self.interval
         self._lock = threading.Lock()  # Hogwild threads may report at once
         self._closed = False
@@ -125,7 +125,7 @@ class LineProgress(SilentProgress):
     def update(self, n: float = 1) -> None:
         with self._lock:
             self.n += n
-            now = time.monotonic()
+            now = monotonic()
             if now >= self._due and not self._closed:
                 self._write(now)
                 self._due = now + self.interval
@@ -134,6 +134,7 @@ class LineProgress(SilentProgress):
         for item in self.iterable or ():
             yield item
             self.update(1)
+        self.close()  # as tqdm does at the end of its iterable
 
     def set_postfix(self, ordered_dict: dict | None = None, refresh: bool = True, **kw: Any) -> None:
         items = {**(ordered_dict or {}), **kw}
@@ -152,11 +153,11 @@ class LineProgress(SilentProgress):
             self._closed = True
             # the last line closes a loop the log has already shown; a short loop stays silent
             if self.leave and self.lines:
-                self._write(time.monotonic(), done=True)
+                self._write(monotonic(), done=True)
 
     def line(self, now: float | None = None, done: bool = False) -> str:
         """The text of one progress line."""
-        elapsed = (time.monotonic() if now is None else now) - self._start
+        elapsed = (monotonic() if now is None else now) - self._start
         rate = (self.n - self._initial) / elapsed if elapsed > 0 else 0.0
         count = _number(self.n, self.unit_scale)
         parts = []
