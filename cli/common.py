@@ -113,8 +113,10 @@ def run_main(prog: str, parser: argparse.ArgumentParser, argv: Sequence[str] | N
     bars_before = progress.set_enabled(False) if hide_bars else None
     try:
         rc = func(args)
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # training stops at a safe point and says how to resume
+        from .interrupted import interrupted_line
+
+        print(interrupted_line(prog, argv, exc), file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
