@@ -8,6 +8,7 @@ import os
 
 from embeddings.device import DEVICE_HELP
 from embeddings.lm.config import LMConfig
+from embeddings.lm.sampling import SamplingConfig
 
 from .common import add_config_args, add_subparser, config_from_args
 
@@ -63,11 +64,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from embeddings.lm.generate import generate
 
     _threads(args)
+    sampling = config_from_args(SamplingConfig, args)
     dev = str(resolve_device(args.device))
     lm = load_lm(args.lm_dir, device=dev)
-    result = generate(lm, prefix=args.prefix, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-                      max_length=args.max_length, num=args.num, seed=args.seed, min_length=args.min_length,
-                      device=dev)
+    result = generate(lm, prefix=args.prefix, device=dev, num=args.num, seed=args.seed, **sampling.to_dict())
     for text in result.texts:
         print(text)
     return 0
@@ -107,11 +107,7 @@ def register(sub) -> None:
                       example='embeddings lm generate names_lm --prefix "Ar" --temperature 0.8 --num 5')
     p.add_argument("lm_dir")
     p.add_argument("--prefix", default="", help="text to continue")
-    p.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (0: greedy)")
-    p.add_argument("--top-k", type=int, default=0, help="sample among the K most likely tokens (0: all)")
-    p.add_argument("--top-p", type=float, default=1.0, help="nucleus: the smallest set with this much probability")
-    p.add_argument("--max-length", type=int, default=100, help="new tokens at most")
-    p.add_argument("--min-length", type=int, default=0, help="new tokens at least (no <eos> before)")
+    add_config_args(p, SamplingConfig)   # the defaults of the main job's report
     p.add_argument("--num", type=int, default=1, help="number of samples")
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--device", default="auto", help=DEVICE_HELP)

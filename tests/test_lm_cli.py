@@ -81,7 +81,8 @@ def test_word_level_through_the_pipeline(tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["lm", "generate", "LM", "--prefix", "Q"], "never saw: 'Q'"),
     (["lm", "train", "EMPTY", "--level", "char", "-o", "OUT"], "corpus is empty"),
-    (["lm", "train", "NAMES", "--level", "bpe", "-o", "OUT"], "level bpe needs a BPE model directory"),
+    (["lm", "train", "NAMES", "--level", "char", "--bpe-model", "LM", "-o", "OUT"],
+     "--bpe-model is only used with level bpe"),
     (["lm", "eval", "NOPE", "NAMES"], "no such LM directory"),
     (["lm", "generate", "LM", "--temperature", "-1"], "temperature must be >= 0"),
 ])

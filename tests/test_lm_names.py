@@ -57,8 +57,9 @@ def test_min_length_keeps_eos_away_until_enough_tokens_are_drawn(names_lm):
 def test_unk_is_never_drawn_when_not_allowed(names_lm):
     unk = names_lm.tokenizer.unk_id
     hot = dict(num=30, seed=6, max_length=20, temperature=50.0)   # near uniform: <unk> shows up
-    assert any(unk in ids for ids in generate(names_lm, **hot).ids)
+    assert any(unk in ids for ids in generate(names_lm, allow_unk=True, **hot).ids)
     assert not any(unk in ids for ids in generate(names_lm, allow_unk=False, **hot).ids)
+    assert not any(unk in ids for ids in generate(names_lm, **hot).ids)     # the default: never
 
 
 def test_prefix_with_unseen_characters_names_them(names_lm):

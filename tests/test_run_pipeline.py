@@ -67,16 +67,20 @@ def test_a_run_writes_every_artefact_in_formats_other_tools_read(full_run):
     for png in ("queries/map.png", "lm/loss.png"):
         assert (run_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
-    # BPE: HuggingFace tokenizers reads our files and splits text as we do
-    from tokenizers import Tokenizer, models, pre_tokenizers
+    # BPE: HuggingFace tokenizers reads our files and splits text as we do; byte-level tokens
+    # decode back to the exact text
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
     from textprep.bpe import BPETokenizer
 
     ours = BPETokenizer.load(run_dir / "bpe")
+    assert ours.pretokenizer == "bytelevel"
     hf = Tokenizer(models.BPE.from_file(str(run_dir / "bpe" / "vocab.json"), str(run_dir / "bpe" / "merges.txt")))
-    hf.pre_tokenizer = pre_tokenizers.Whitespace()
+    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    hf.decoder = decoders.ByteLevel()
     sentence = (run_dir / "text" / "valid.txt").read_text(encoding="utf-8").splitlines()[0]
     assert hf.encode(sentence).ids == ours.encode(sentence)
+    assert ours.decode(ours.encode(sentence)) == hf.decode(ours.encode(sentence)) == sentence
 
     # vectors: gensim reads them
     from gensim.models import KeyedVectors as GensimVectors

@@ -35,6 +35,8 @@ from textprep.segment import DOCUMENT_UNITS
 
 from ..device import DEVICE_HELP, check_device_name
 from ..lm import LMConfig
+from ..lm.config import BPE_PRETOKENIZERS
+from ..lm.sampling import DEFAULT_LENGTHS, SAMPLING
 from ..word2vec import Word2VecConfig
 
 UNITS = ("sentences", "lines")
@@ -103,6 +105,9 @@ class RunConfig:
     tfidf_top_k: int = option(8, "top terms kept per document", min=1)
     tfidf_docs: int = option(6, "documents shown in the report", min=1)
     bpe_vocab_size: int = option(4000, "BPE vocabulary size", min=1)
+    bpe_pretokenizer: str = option("bytelevel", "BPE pre-tokenizer: bytelevel (lossless: tokens decode to the "
+                                   "exact text) or whitespace (tokenizers' Whitespace split)",
+                                   choices=BPE_PRETOKENIZERS)
     w2v: Word2VecConfig = option(help="word2vec settings", default_factory=job_w2v)
     query_words: tuple[str, ...] = option((), "words whose neighbours are shown (default: a few common words "
                                           "of the language; those missing from the vectors are replaced by the "
@@ -118,10 +123,11 @@ class RunConfig:
     ngram_order: int = option(3, "order of the Kneser-Ney baseline", min=1)
     generate_prefix: str = option("", "prefix of the generated texts (default: ru 'князь андрей', en 'the')")
     generate_num: int = option(3, "texts to generate", min=1)
-    generate_length: int = option(30, "words per generated text at most", min=1)
-    generate_min_length: int = option(10, "words per generated text at least", min=0)
-    temperature: float = option(0.9, "sampling temperature", min=0)
-    top_p: float = option(0.95, "nucleus sampling: draw from this much probability", gt=0, max=1)
+    # the sampling defaults are those of 'embeddings lm generate' (embeddings.lm.sampling)
+    generate_length: int = option(DEFAULT_LENGTHS["words"][1], "words per generated text at most", min=1)
+    generate_min_length: int = option(DEFAULT_LENGTHS["words"][0], "words per generated text at least", min=0)
+    temperature: float = option(SAMPLING.temperature, "sampling temperature", min=0)
+    top_p: float = option(SAMPLING.top_p, "nucleus sampling: draw from this much probability", gt=0, max=1)
     workers: int = option(2, "worker processes for lemmatization and BPE counting (0: one per CPU)", min=0)
     device: str = option("auto", DEVICE_HELP)
     seed: int = option(0, "random seed")
@@ -151,7 +157,9 @@ class RunConfig:
         if section == "w2v":
             return {"seed": self.seed, "device": self.device}
         return {"level": "word", "word_tokenizer": "whitespace", "lang": self.lang, "arch": "lstm",
-                "order": _default(LMConfig, "order"), "emb_dim": w2v.dim, "seed": self.seed}
+                "order": _default(LMConfig, "order"), "emb_dim": w2v.dim, "seed": self.seed,
+                "bpe_pretokenizer": _default(LMConfig, "bpe_pretokenizer"),
+                "bpe_vocab_size": _default(LMConfig, "bpe_vocab_size")}
 
     @property
     def analogy_expr(self) -> str:
@@ -224,7 +232,8 @@ OWNED = {
     "w2v": {"seed": "give seed instead", "device": "give device instead"},
     "lm": {"level": _FIXED, "word_tokenizer": _FIXED, "arch": _FIXED, "order": "give ngram_order instead",
            "lang": "give lang instead", "emb_dim": "it is w2v.dim, the size of the vectors the LSTM starts from",
-           "seed": "give seed instead"},
+           "seed": "give seed instead", "bpe_pretokenizer": _FIXED + " (bpe_pretokenizer sets the BPE stage)",
+           "bpe_vocab_size": _FIXED + " (bpe_vocab_size sets the BPE stage)"},
 }
 _SECTIONS = {"w2v": Word2VecConfig, "lm": LMConfig}
 

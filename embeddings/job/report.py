@@ -77,11 +77,14 @@ def write_report(run_dir: Path, corpus: Path, config: RunConfig, stages: dict[st
                  [[t["document"], ", ".join(w for w, _ in t["top"])] for t in shown])
 
     b = stages["bpe"]
+    byte_level = b.get("pretokenizer") == "bytelevel"
     md += ["## 3. Byte pair encoding", "",
-           f"{b['vocab_size']:,} tokens learned on the raw corpus, {b['chars_per_token']:.2f} characters per "
-           "token (`bpe/vocab.json`, `bpe/merges.txt`: the files HuggingFace `tokenizers` reads). "
-           "A held-out sentence, split into subwords:", "",
-           "> " + " · ".join(b["sample_tokens"]), ""]
+           f"{b['vocab_size']:,} {'byte-level ' if byte_level else ''}tokens learned on the raw corpus, "
+           f"{b['chars_per_token']:.2f} characters per token{' (spaces included)' if byte_level else ''} "
+           "(`bpe/vocab.json`, `bpe/merges.txt`: the files HuggingFace `tokenizers` reads). "
+           "A held-out sentence, split into subwords"
+           + (" (a dot marks a cut inside a word):" if byte_level else ":"), "",
+           "> " + b.get("sample_split", " · ".join(b["sample_tokens"])), ""]
 
     w = stages["word2vec"]
     q = read_json(run_dir / "queries" / "queries.json", "queries")

@@ -98,7 +98,7 @@ def plan(corpus: Path, run_dir: Path, config: RunConfig, state: RunState) -> lis
               lambda out, scratch: stages.tfidf(d / "text", c, out)),
         Stage("bpe", "bpe",
               lambda: {**text(), "corpus": corpus_identity(corpus), "encoding": c.encoding,
-                       "vocab_size": c.bpe_vocab_size},
+                       "vocab_size": c.bpe_vocab_size, "pretokenizer": c.bpe_pretokenizer},
               lambda out, scratch: stages.bpe(corpus, c, out, first_sentence(d / "text" / "valid.txt"))),
         Stage("word2vec", "vectors.txt",
               lambda: {**text(), "w2v": c.w2v.result_fields()},

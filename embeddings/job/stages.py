@@ -100,11 +100,52 @@ def tfidf(text_dir: Path, config: RunConfig, out: Path) -> dict:
 
 
 def bpe(corpus: Path, config: RunConfig, out: Path, sample: str) -> dict:
-    tok = BPETokenizer.train([corpus], vocab_size=config.bpe_vocab_size, encoding=config.encoding,
-                             workers=config.workers, progress=True)
+    tok = BPETokenizer.train([corpus], vocab_size=config.bpe_vocab_size, pretokenizer=config.bpe_pretokenizer,
+                             encoding=config.encoding, workers=config.workers, progress=True)
     tok.save(out)
-    return {"vocab_size": tok.stats["vocab_size"], "chars_per_token": round(tok.stats["chars_per_token"], 3),
-            "sample": sample, "sample_tokens": tok.tokenize(sample)}
+    per_token = tok.stats["chars_per_token"]
+    if config.bpe_pretokenizer == "bytelevel":
+        # the trainer counts UTF-8 bytes per token (a Cyrillic letter is two): report characters
+        with open(corpus, encoding=config.encoding, newline="") as fh:
+            n_chars = n_bytes = 0
+            for line in fh:
+                n_chars += len(line)
+                n_bytes += len(line.encode("utf-8"))
+        per_token *= n_chars / max(n_bytes, 1)
+    pieces = _pieces(tok, sample)
+    return {"vocab_size": tok.stats["vocab_size"], "pretokenizer": config.bpe_pretokenizer,
+            "chars_per_token": round(per_token, 3), "sample": sample, "sample_tokens": pieces,
+            "sample_split": _show_split(pieces, config.bpe_pretokenizer)}
+
+
+def _pieces(tok: BPETokenizer, text: str) -> list[str]:
+    """The text of each token of ``text`` (byte-level tokens decoded; a token that ends inside
+    a character is joined to the next ones until the character is whole)."""
+    if tok.pretokenizer != "bytelevel":
+        return tok.tokenize(text)
+    pieces: list[str] = []
+    held: list[int] = []
+    for i in tok.encode(text):
+        held.append(i)
+        piece = tok.decode(held)
+        if "\ufffd" not in piece or len(held) >= 4:  # a UTF-8 character has 4 bytes at most
+            pieces.append(piece)
+            held = []
+    if held:
+        pieces.append(tok.decode(held))
+    return pieces
+
+
+def _show_split(pieces: list[str], pretokenizer: str) -> str:
+    """Subwords as the report shows them: byte-level pieces carry their spaces, so the words
+    stay whole and a dot marks each cut inside one; whitespace pieces are dot-separated."""
+    if pretokenizer != "bytelevel":
+        return " · ".join(pieces)
+    out = ""
+    for p in pieces:
+        cut = out and not out[-1].isspace() and not p[:1].isspace()
+        out += ("·" if cut else "") + p
+    return out.strip()
 
 
 def word2vec(text_dir: Path, config: RunConfig, out: Path, scratch: Path) -> dict:

@@ -17,6 +17,9 @@ LEVELS = ("word", "bpe", "char")                # what a token is
 MODES = ("stream", "lines")                     # how the text is cut into training examples
 WORD_TOKENIZERS = ("pipeline", "whitespace")    # how the word level splits a line
 ARCHS = ("lstm", "gru", "rnn")                  # the recurrent cells; "ngram" is the count-based baseline
+# textprep.bpe's pre-tokenizer names (a test keeps the two equal); not imported from there, as
+# that module takes most of a second to import and the command line builds its flags from here
+BPE_PRETOKENIZERS = ("bytelevel", "whitespace")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,13 @@ class LMConfig:
     lang: str = option("ru", "language of the word-level pipeline")
     min_count: int = option(1, "word/char level: drop rarer tokens to <unk>", min=1)
     max_vocab: int | None = option(None, "word/char level: keep this many tokens at most", min=1)
+    # Byte-level by default: its tokens decode back to the exact text, so generated subwords
+    # join into words.  Whitespace mode cannot tell a piece inside a word from a word, and
+    # generated pieces print with spaces between them.
+    bpe_pretokenizer: str = option("bytelevel", "bpe level without --bpe-model: the BPE model trained on the "
+                                   "corpus splits bytes (bytelevel: lossless, generated text reads as words) or "
+                                   "words (whitespace)", choices=BPE_PRETOKENIZERS)
+    bpe_vocab_size: int = option(4000, "bpe level without --bpe-model: vocabulary size of that BPE model", min=1)
     arch: str = option("lstm", "lstm, gru, rnn, or ngram (Kneser-Ney)", choices=ARCHS + ("ngram",))
     order: int = option(3, "n-gram order (--arch ngram)", min=1)
     layers: int = option(2, "recurrent layers", min=1)

@@ -2,7 +2,8 @@
 
 ``char``: every character is a token (a :class:`textprep.vocab.Vocabulary` of characters);
 ``word``: the :mod:`textprep.pipeline` tokens, or plain whitespace splitting for text that is
-already tokenized (Penn Treebank); ``bpe``: a :class:`textprep.bpe.BPETokenizer` model directory.
+already tokenized (Penn Treebank); ``bpe``: a :class:`textprep.bpe.BPETokenizer` model directory,
+or, without one, a byte-level model trained on the corpus (its tokens decode to the exact text).
 
 Every tokenizer encodes one line to ids, decodes ids back to text, knows the ids of
 ``<pad> <unk> <bos> <eos>`` and saves itself into the LM directory, so evaluation and
@@ -10,6 +11,7 @@ generation need nothing but that directory.
 """
 from __future__ import annotations
 
+import logging
 import shutil
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -22,6 +24,8 @@ from textprep.tokenize import chars
 from textprep.vocab import BOS, EOS, PAD, UNK, Vocabulary
 
 from .config import WORD_TOKENIZERS, LMConfig
+
+log = logging.getLogger(__name__)
 
 
 class VocabTokenizer:
@@ -103,11 +107,16 @@ class VocabTokenizer:
 
 
 class BPELMTokenizer:
-    """Subword tokens from a ``textprep bpe`` model; the model directory is copied into the LM directory."""
+    """Subword tokens from a ``textprep bpe`` model directory (copied into the LM directory) or
+    from a model trained in memory (saved there)."""
 
-    def __init__(self, model_dir: str | Path):
-        self.model_dir = Path(model_dir)
-        self.bpe = BPETokenizer.load(self.model_dir)
+    def __init__(self, model: str | Path | BPETokenizer):
+        if isinstance(model, BPETokenizer):
+            self.model_dir, self.bpe = None, model
+        else:
+            self.model_dir = Path(model)
+            self.bpe = BPETokenizer.load(self.model_dir)
+        model_dir = self.model_dir or "the trained BPE model"
         self.level = "bpe"
         missing = [t for t in (PAD, UNK, BOS, EOS) if self.bpe.token_to_id(t) is None]
         if missing:
@@ -140,17 +149,28 @@ class BPELMTokenizer:
 
     def save(self, lm_dir: Path) -> dict:
         target = lm_dir / "bpe"
-        if target.resolve() != self.model_dir.resolve():
+        if self.model_dir is None:
+            self.bpe.save(target)
+        elif target.resolve() != self.model_dir.resolve():
             shutil.copytree(self.model_dir, target, dirs_exist_ok=True)
         return {"level": "bpe", "file": "bpe"}
 
 
 def build_tokenizer(config: LMConfig, lines: Sequence[str], bpe_model: str | Path | None = None):
-    """The tokenizer a new model trains with: fitted to ``lines``, or the BPE model ``bpe_model``."""
+    """The tokenizer a new model trains with: fitted to ``lines``, or the BPE model ``bpe_model``
+    (at the bpe level without one, a BPE model of ``config.bpe_vocab_size`` tokens fitted to ``lines``)."""
     if config.level == "bpe":
         if bpe_model is None:
-            raise InputError("level bpe needs a BPE model directory (--bpe-model DIR, from 'textprep bpe train')")
-        return BPELMTokenizer(bpe_model)
+            log.info("training a %s BPE model of %d tokens on the corpus", config.bpe_pretokenizer,
+                     config.bpe_vocab_size)
+            return BPELMTokenizer(BPETokenizer.train(list(lines), texts=True, vocab_size=config.bpe_vocab_size,
+                                                     pretokenizer=config.bpe_pretokenizer))
+        tok = BPELMTokenizer(bpe_model)
+        if tok.bpe.pretokenizer == "whitespace":
+            log.warning("%s is a whitespace-mode BPE model: it does not mark where words end, so generated "
+                        "text shows its pieces with spaces between them (train it with --pretokenizer "
+                        "bytelevel to get words)", bpe_model)
+        return tok
     if bpe_model is not None:
         raise InputError(f"--bpe-model is only used with level bpe, not level {config.level!r}")
     return VocabTokenizer.fit(config.level, lines, config.min_count, config.max_vocab, config.word_tokenizer,
