@@ -1,6 +1,7 @@
 """The README's examples run as written: its shell tour of the commands and its Python blocks."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -49,6 +50,10 @@ def test_the_command_tour_runs(workdir):
         assert proc.returncode == 0, f"{line}\n{proc.stderr[-2000:]}"
     assert (workdir / "out" / "map.png").read_bytes()[:4] == b"\x89PNG"
     assert (workdir / "out" / "bpe" / "merges.txt").is_file()
+    # the exported tokenizer.json, read back, is the trained model
+    assert json.loads((workdir / "out" / "tokenizer.json").read_text(encoding="utf-8"))["model"]["type"] == "BPE"
+    for name in ("vocab.json", "merges.txt"):
+        assert (workdir / "out" / "bpe_back" / name).read_bytes() == (workdir / "out" / "bpe" / name).read_bytes()
 
 
 @pytest.mark.parametrize("index", range(len(PYTHON)))
