@@ -113,34 +113,63 @@ def cmd_analogy(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from corpora import corpus_path
-    from embeddings.evaluate import evaluate_word_analogies, evaluate_word_pairs
+def _bundled_sets(kv, vectors: str):
+    """The bundled analogy and similarity files of the vectors' language (told by their script)."""
+    from embeddings.evaluate import LANGUAGE_NAMES, bundled_sets, guess_language
 
+    lang = guess_language(kv)
+    analogies, similarity = bundled_sets(lang if lang is not None else "en")
+    name = LANGUAGE_NAMES.get(lang or "", "")
+    if analogies is None and similarity is None:
+        raise CLIError(f"could not evaluate: {vectors} looks {name} (the script of its most frequent words) and "
+                       f"no {name} evaluation set is bundled; give --analogies FILE or --similarity FILE")
+    log.info("the vectors look %s: the bundled %s sets", name or "neither Russian nor English", name or "English")
+    return analogies, similarity
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from embeddings.evaluate import evaluate_word_analogies, evaluate_word_pairs, unanswerable
+
+    kv = _load(args.vectors)
     analogies, similarity = args.analogies, args.similarity
     if analogies is None and similarity is None:
-        analogies, similarity = corpus_path("questions_words"), corpus_path("wordsim353")
-    kv = _load(args.vectors)
+        analogies, similarity = _bundled_sets(kv, args.vectors)
     report: dict = {"vectors": str(args.vectors), "words": len(kv)}
+    results = []
     if analogies is not None:
-        report["analogies"] = {"file": str(analogies),
-                               **evaluate_word_analogies(kv, analogies, args.restrict_vocab).to_dict()}
+        results.append(("analogies", analogies, evaluate_word_analogies(kv, analogies, args.restrict_vocab)))
     if similarity is not None:
-        report["similarity"] = {"file": str(similarity), **evaluate_word_pairs(kv, similarity).to_dict()}
+        results.append(("similarity", similarity, evaluate_word_pairs(kv, similarity)))
+    failed = []
+    for key, path, res in results:
+        report[key] = {"file": str(path), **res.to_dict()}
+        why = unanswerable(res, path, len(kv))
+        if why is not None:       # a score over nothing is no score: say so instead of 0.00% rows
+            report[key]["could_not_evaluate"] = why
+            failed.append(why)
+    if len(failed) == len(results):
+        raise CLIError(f"could not evaluate: {'; '.join(failed)} (wrong language or file?)")
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
     if "analogies" in report:
         a = report["analogies"]
         print(f"analogies ({a['file']}, {a['restrict_vocab']} most frequent words):")
-        for s in a["sections"] + [a["total"]]:
-            n = s["correct"] + s["incorrect"]
-            print(f"  {s['section']:<28} {100 * s['accuracy']:6.2f}%  ({s['correct']}/{n}, {s['skipped']} skipped)")
+        if "could_not_evaluate" in a:
+            print(f"  could not evaluate: {a['could_not_evaluate']}")
+        else:
+            for s in a["sections"] + [a["total"]]:
+                n = s["correct"] + s["incorrect"]
+                print(f"  {s['section']:<28} {100 * s['accuracy']:6.2f}%  ({s['correct']}/{n}, "
+                      f"{s['skipped']} skipped)")
     if "similarity" in report:
         s = report["similarity"]
-        fmt = lambda x: "n/a" if x is None else f"{x:.4f}"  # noqa: E731
-        print(f"similarity ({s['file']}): Spearman {fmt(s['spearman'])}, Pearson {fmt(s['pearson'])}, "
-              f"{s['pairs']} pairs ({s['skipped']} skipped)")
+        if "could_not_evaluate" in s:
+            print(f"similarity ({s['file']}): could not evaluate: {s['could_not_evaluate']}")
+        else:
+            fmt = lambda x: "n/a" if x is None else f"{x:.4f}"  # noqa: E731  (constant scores: no correlation)
+            print(f"similarity ({s['file']}): Spearman {fmt(s['spearman'])}, Pearson {fmt(s['pearson'])}, "
+                  f"{s['pairs']} pairs ({s['skipped']} skipped)")
     return 0
 
 
@@ -203,8 +232,9 @@ def register(sub) -> None:
                       example="embeddings evaluate vectors.bin --analogies questions-words.txt "
                               "--similarity wordsim353.tsv")
     p.add_argument("vectors")
-    p.add_argument("--analogies", help="questions-words.txt format (default: the bundled one when neither is given)")
-    p.add_argument("--similarity", help="wordsim353.tsv format (default: the bundled one when neither is given)")
+    p.add_argument("--analogies", help="questions-words.txt format (when neither file is given: the bundled sets "
+                   "of the vectors' language, told by the script of their words; English only so far)")
+    p.add_argument("--similarity", help="wordsim353.tsv format (when neither is given: as --analogies)")
     p.add_argument("--restrict-vocab", type=int, default=30000, help="analogies use only this many most frequent words")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_evaluate)

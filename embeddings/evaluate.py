@@ -11,20 +11,31 @@
   e.g. WordSim-353); Spearman's rho (and Pearson's r) between the human scores and cosine
   similarity over the pairs whose two words are known.
 * ``parse_analogy("король - мужчина + женщина")``: (positive words, negative words).
+* ``guess_language(kv)`` and ``bundled_sets(lang)``: the language of the vectors, told by the
+  script of their most frequent words, and the evaluation files bundled for it.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from corpora import corpus_path
 from textprep.corpus import iter_lines
 from textprep.errors import InputError
 
 from .keyedvectors import KeyedVectors
 
 RESTRICT_VOCAB = 30_000
+
+#: per language, the bundled evaluation sets (names for ``corpora.corpus_path``): analogies, similarity.
+#: None is bundled for Russian yet.
+BUNDLED_SETS: dict[str, tuple[str | None, str | None]] = {"en": ("questions_words", "wordsim353")}
+#: the language each script stands for among those the toolkit reads
+SCRIPT_LANGUAGES = {"cyrillic": "ru", "latin": "en"}
+LANGUAGE_NAMES = {"ru": "Russian", "en": "English"}
 
 
 @dataclass
@@ -59,6 +70,15 @@ class AnalogyResult:
     @property
     def accuracy(self) -> float:
         return self.total.accuracy
+
+    @property
+    def answered(self) -> int:
+        """Questions with all four words among the restricted vocabulary."""
+        return self.total.correct + self.total.incorrect
+
+    @property
+    def questions(self) -> int:
+        return self.answered + self.total.skipped
 
     def to_dict(self) -> dict:
         return {"restrict_vocab": self.restrict_vocab, "accuracy": self.accuracy,
@@ -193,3 +213,49 @@ def parse_analogy(expr: str) -> tuple[list[str], list[str]]:
     if not positive:
         raise InputError(f"bad analogy expression {expr!r}: no positive word")
     return positive, negative
+
+
+def script_of(word: str) -> str | None:
+    """``"cyrillic"``, ``"latin"`` or None: the script most letters of ``word`` are written in."""
+    cyr = lat = 0
+    for ch in word:
+        if "\u0400" <= ch <= "\u04ff":
+            cyr += 1
+        elif ch.isalpha() and (ch.isascii() or "\u00c0" <= ch <= "\u024f"):
+            lat += 1
+    if cyr == lat:
+        return None
+    return "cyrillic" if cyr > lat else "latin"
+
+
+def guess_language(kv: KeyedVectors, sample: int = 2000) -> str | None:
+    """The language of the vectors from the script of their ``sample`` most frequent words:
+    ``"ru"`` (Cyrillic), ``"en"`` (Latin) or None (neither has most of them)."""
+    scripts = [script_of(w) for w in kv.index_to_key[:sample]]
+    for script, lang in SCRIPT_LANGUAGES.items():
+        if scripts and scripts.count(script) > len(scripts) / 2:
+            return lang
+    return None
+
+
+def bundled_sets(lang: str | None) -> tuple[Path | None, Path | None]:
+    """The bundled analogy and similarity files for ``lang`` (None where there is none)."""
+    names = BUNDLED_SETS.get(lang or "", (None, None))
+    return tuple(corpus_path(n) if n else None for n in names)  # type: ignore[return-value]
+
+
+def unanswerable(result: AnalogyResult | SimilarityResult, path: str | os.PathLike, vocab_size: int) -> str | None:
+    """Why ``result`` (from the file ``path``, on vectors of ``vocab_size`` words) measures
+    nothing, as a phrase; None when it measures something.  An accuracy over no question, or a
+    correlation over fewer than two pairs, is not a score of zero."""
+    name = Path(path).name
+    if isinstance(result, AnalogyResult):
+        if result.answered:
+            return None
+        where = ("in the vectors" if vocab_size <= result.restrict_vocab
+                 else f"among the vectors' {result.restrict_vocab:,} most frequent words")
+        return f"none of the {result.questions:,} analogy questions in {name} has all its words {where}"
+    if result.pairs >= 2:
+        return None
+    return (f"{'none' if result.pairs == 0 else 'only 1'} of the {result.pairs + result.skipped:,} word pairs "
+            f"in {name} has both words in the vectors")

@@ -62,12 +62,16 @@ def test_similar_and_analogy_print_word_score_lines(vectors, capsys):
 
 
 def test_evaluate_json_and_plot(vectors, tmp_path, capsys):
-    assert main(["evaluate", str(vectors), "--json"]) == 0
+    # Russian vectors and no Russian set bundled: one line that says so, not 0.00% everywhere
+    assert main(["evaluate", str(vectors), "--json"]) == 2
+    assert "no Russian evaluation set is bundled" in capsys.readouterr().err
+    questions = tmp_path / "ru_questions.txt"
+    questions.write_text(": семья\nкнязь княгиня граф графиня\nграф графиня князь княгиня\n", encoding="utf-8")
+    assert main(["evaluate", str(vectors), "--analogies", str(questions), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["analogies"]["restrict_vocab"] == 30000
-    assert len(report["analogies"]["sections"]) == 14
-    # Russian vectors know none of WordSim-353's English pairs: no correlation, not a crash.
-    assert report["similarity"]["pairs"] == 0 and report["similarity"]["spearman"] is None
+    assert len(report["analogies"]["sections"]) == 1 and report["analogies"]["total"]["skipped"] == 0
+    assert "similarity" not in report
     png = tmp_path / "map.png"
     assert main(["plot", str(vectors), "--words", "князь", "граф", "княжна", "война", "-o", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
