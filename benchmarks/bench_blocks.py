@@ -50,7 +50,8 @@ def main(argv=None) -> int:
     print(f"corpus {args.corpus}: {n_tokens} tokens, {args.epochs} epochs, 1 worker, {args.threads} torch threads")
     rows = []
     for mode in args.modes:
-        base = Word2VecConfig(sg=mode == "sg", epochs=args.epochs, seed=args.seed, device="cpu", threads=args.threads)
+        base = Word2VecConfig(sg=mode == "sg", epochs=args.epochs, seed=args.seed, device="cpu", threads=args.threads,
+                              workers=1)
         enc = encode_corpus(docs, base.min_count)
         if args.gensim:
             kv, _, train_s = run_gensim(docs, Word2VecConfig(**{**base.to_dict(), "workers": 2}))

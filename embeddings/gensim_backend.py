@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterable, Sequence
 
 from textprep.errors import InputError
+from textprep.parallel import resolve_workers
 
 from .keyedvectors import KeyedVectors
 from .word2vec import Word2VecConfig
@@ -29,7 +30,7 @@ def gensim_kwargs(config: Word2VecConfig) -> dict:
         negative=config.negative, epochs=config.epochs, min_count=config.min_count,
         max_final_vocab=config.max_vocab, sample=config.sample, ns_exponent=config.ns_exponent,
         alpha=config.start_lr, min_alpha=config.start_lr * config.min_lr_ratio,
-        seed=config.seed, workers=config.workers,
+        seed=config.seed, workers=resolve_workers(config.workers),
     )
 
 

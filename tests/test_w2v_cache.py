@@ -130,7 +130,7 @@ def test_a_one_shot_generator_is_refused_for_the_second_pass(tmp_path):
 
 def test_training_from_the_cache_equals_training_in_memory(tmp_path):
     docs = _war_and_peace(1500)
-    config = Word2VecConfig(dim=16, epochs=2, min_count=3, threads=1)
+    config = Word2VecConfig(dim=16, epochs=2, min_count=3, threads=1, workers=1)
     memory = train_word2vec(docs, config, progress=False)
     cached = train_word2vec(docs, config, progress=False, cache_dir=tmp_path / "c", fingerprint={"n": 1500})
     assert memory.index_to_key == cached.index_to_key
@@ -149,7 +149,7 @@ def test_training_over_many_chunks_learns_the_same_kind_of_neighbours(tmp_path, 
 
     monkeypatch.setattr(cache_mod.CorpusCache, "chunks", counted)
     docs = _war_and_peace()
-    kv = train_word2vec(docs, Word2VecConfig(sg=True, dim=50, epochs=10, min_count=5, threads=1,
+    kv = train_word2vec(docs, Word2VecConfig(sg=True, dim=50, epochs=10, min_count=5, threads=1, workers=1,
                                              chunk_words=10_000), progress=False, cache_dir=tmp_path / "c")
     assert len(read) >= 10 * 8 and max(read) <= 10_000      # 10 epochs of 8 or more chunks
     speech = {"отвечал", "проговорил", "спросил", "продолжал", "повторил", "закричал", "прибавил",

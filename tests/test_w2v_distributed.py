@@ -23,7 +23,7 @@ def two_process_run(tmp_path_factory):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone",
            "-m", "cli.embeddings", "train", "w2v", str(corpus_path("war_and_peace")), "--skipgram",
-           "--dim", "50", "--epochs", "10", "--min-count", "5", "--threads", "1", "--device", "cpu",
+           "--dim", "50", "--epochs", "10", "--min-count", "5", "--threads", "1", "--workers", "1", "--device", "cpu",
            "--sync-words", "20000", "--no-progress", "-o", str(out / "wp.txt")]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     return out, proc

@@ -122,7 +122,7 @@ def test_windows_drawn_ahead_split_into_the_same_blocks(sg, n, block):
 
 @pytest.mark.parametrize("field, value", [("dim", 0), ("window", -1), ("negative", 0), ("epochs", 0),
                                           ("min_count", 0), ("sample", 1.5), ("lr", 0.0), ("device", "tpu"),
-                                          ("workers", 0), ("batch_size", 0)])
+                                          ("workers", -1), ("batch_size", 0)])
 def test_bad_config_values_are_named(field, value):
     with pytest.raises(ValueError, match=field):
         Word2VecConfig(**{field: value})
@@ -159,7 +159,7 @@ def _small_corpus():
     return [d for d in docs if d][:1500]
 
 
-SMALL = Word2VecConfig(dim=16, epochs=2, min_count=3, threads=1)
+SMALL = Word2VecConfig(dim=16, epochs=2, min_count=3, threads=1, workers=1)
 
 
 def test_same_seed_same_vectors_other_seed_other_vectors():
@@ -203,7 +203,7 @@ def test_resume_with_other_settings_names_the_setting(tmp_path):
 @pytest.fixture(scope="module")
 def war_and_peace_vectors():
     docs = [WORD.findall(line.lower()) for line in open(corpus_path("war_and_peace"), encoding="utf-8")]
-    config = Word2VecConfig(sg=True, dim=50, epochs=10, min_count=5, threads=1)
+    config = Word2VecConfig(sg=True, dim=50, epochs=10, min_count=5, threads=1, workers=1)
     return train_word2vec([d for d in docs if d], config, progress=False)
 
 
@@ -300,7 +300,7 @@ def test_a_large_block_on_a_small_vocabulary_trains_with_the_sequential_update()
     docs = [WORD.findall(line.lower()) for line in open(corpus_path("war_and_peace"), encoding="utf-8")]
     docs = [d for d in docs if d]
     # 8,192 centre words a step on a 3,000-word vocabulary: the hottest rows get hundreds of updates
-    config = Word2VecConfig(sg=True, dim=50, epochs=10, min_count=5, threads=1, batch_size=8192,
+    config = Word2VecConfig(sg=True, dim=50, epochs=10, min_count=5, threads=1, workers=1, batch_size=8192,
                             block_update="sequential")
     kv = train_word2vec(docs, config, progress=False)
     assert np.isfinite(kv.vectors).all()

@@ -50,8 +50,9 @@ class Word2VecConfig:
     device: str = option("auto", DEVICE_HELP)
     threads: int = option(0, "CPU threads for torch's operations (0: torch's default)", min=0)
     workers: int = option(
-        1, "CPU worker threads updating the tables Hogwild-style, like gensim's workers "
-           "(more than 1 is faster but not bit-reproducible)", min=1)
+        3, "CPU worker threads updating the tables Hogwild-style, 3 as in gensim (0: one per CPU; never more "
+           "than the CPUs available). Faster, but runs differ in the last bits: 1 gives the same vectors for a "
+           "seed on one device", min=0)
     chunk_words: int = option(
         1 << 20, "words of a cached corpus read and moved to the device at a time (whole sentences)", min=1)
     sync_words: int = option(

@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 
 from textprep.errors import InputError
+from textprep.parallel import available_cpus, resolve_workers
 from textprep.progress import progress_bar
 
 from ..device import resolve_device
@@ -111,7 +112,8 @@ def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, p
         first_epoch = load_checkpoint(Path(checkpoint_dir), config, vocab, tables, gen)
 
     batch = config.batch_size or default_batch_size(len(vocab), device.type, config.sg)
-    workers = config.workers if device.type == "cpu" else 1
+    # Hogwild threads past the CPUs only wait for each other
+    workers = min(resolve_workers(config.workers), available_cpus()) if device.type == "cpu" else 1
     run = BlockTrainer(config, tables, sampler, batch, total=n_words * config.epochs)
     feed = ChunkFeed(corpus, device, config.chunk_words)
     # under torchrun: the tables as last merged, to tell each process's changes apart
