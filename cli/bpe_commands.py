@@ -17,6 +17,8 @@ from textprep.corpus import iter_lines
 from textprep.fileio import atomic_write
 from textprep.parallel import resolve_workers
 
+from . import cluster_commands
+from .cluster_commands import add_cluster_args, cluster_spec
 from .common import CLIError, add_config_args, add_subparser, config_from_args
 
 log = logging.getLogger("textprep")
@@ -45,6 +47,7 @@ def register(sub) -> None:
     p.add_argument("--workers", type=int, default=0, help="processes for counting (0: one per available CPU)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: when stderr is a terminal)")
+    add_cluster_args(p)   # the counting pass on Dask; the merges are learned here
     p.set_defaults(func=cmd_train)
 
     p = add_subparser(
@@ -97,8 +100,11 @@ def cmd_train(args) -> int:
     config = config_from_args(BPEConfig, args)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     start = time.perf_counter()
-    tok = BPETokenizer.train(args.corpus, config, texts=False, encoding=args.encoding,
-                             workers=args.workers or None, progress=progress)
+    if (spec := cluster_spec(args, progress)) is not None:
+        tok = cluster_commands.bpe_train(args, spec, config)
+    else:
+        tok = BPETokenizer.train(args.corpus, config, texts=False, encoding=args.encoding,
+                                 workers=args.workers or None, progress=progress)
     tok.save(args.output)
     s = tok.stats
     log.info(

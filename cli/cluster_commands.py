@@ -11,9 +11,10 @@ import argparse
 import logging
 import sys
 
+from textprep.cluster.partitions import PARTITION_BYTES
 from textprep.pipeline import PipelineConfig
 
-from .common import config_from_args
+from .common import CLIError, config_from_args
 
 log = logging.getLogger("textprep")
 
@@ -28,6 +29,17 @@ def add_cluster_args(p: argparse.ArgumentParser) -> None:
                        help="run the per-line work on a Dask LocalCluster of N worker processes")
     g.add_argument("--scheduler-timeout", metavar="SECONDS", type=float, default=10.0,
                    help="give up on a scheduler that has not answered after this long")
+    g.add_argument("--partition-mb", metavar="MB", type=float, default=PARTITION_BYTES / (1 << 20),
+                   help="input cut into byte ranges of about this many MiB, at line ends")
+
+
+def _parts(args, paths):
+    from textprep.cluster import jobs
+
+    size = int(args.partition_mb * (1 << 20))
+    if size < 1:
+        raise CLIError(f"partition_mb must be > 0, got {args.partition_mb}")
+    return jobs.partitions(paths, args.encoding, size)
 
 
 def cluster_spec(args: argparse.Namespace, progress: bool = True):
@@ -66,7 +78,7 @@ def preprocess(args, spec) -> int:
     from textprep.fileio import atomic_write
 
     config = _config(args)
-    parts = jobs.partitions([args.input], args.encoding)
+    parts = _parts(args, [args.input])
     with _session(spec) as session:
         if args.output:
             with atomic_write(args.output) as out:
@@ -81,7 +93,7 @@ def vocab(args, spec) -> int:
     from textprep.cluster import jobs
 
     config = _config(args)
-    parts = jobs.partitions([args.input], args.encoding)
+    parts = _parts(args, [args.input])
     with _session(spec) as session:
         v = jobs.build_vocabulary(session, parts, config, args.min_count, args.max_size, args.max_df)
     v.save(args.output)
@@ -97,7 +109,7 @@ def tfidf(args, spec, model):
     from textprep.cluster import jobs
 
     config = _config(args)
-    parts = jobs.partitions([args.input], args.encoding)
+    parts = _parts(args, [args.input])
     with _session(spec) as session:
         fitted = jobs.tfidf_counts(session, parts, config, model.min_df, model.max_df, model.binary)
         n_docs = None if fitted is not None else jobs.token_stats(session, parts, None, desc="lines").n_docs
@@ -116,8 +128,11 @@ def bpe_train(args, spec, config):
     from textprep.cluster import jobs
 
     start = time.perf_counter()
+    from textprep.cluster.partitions import check_source
+
+    paths = [check_source(str(p)) for p in args.corpus]   # a missing file fails before any worker starts
     with _session(spec) as session:
-        counts = jobs.bpe_counts(session, args.corpus, args.encoding, config.pretokenizer, config.special_tokens)
+        counts = jobs.bpe_counts(session, paths, args.encoding, config.pretokenizer, config.special_tokens)
     if not counts:
         raise_empty(args.corpus)
     return BPETokenizer.train_from_counts(counts, config, progress=spec.progress, start=start)

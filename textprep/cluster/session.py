@@ -120,7 +120,8 @@ class Session:
 
     def broadcast(self, value: Any):
         """``value`` sent once to every worker; pass the result as a task argument."""
-        return self.client.scatter(value, broadcast=True, hash=False)
+        # in a list: scatter would send a dict's or a set's items one by one
+        return self.client.scatter([value], broadcast=True, hash=False)[0]
 
     @contextlib.contextmanager
     def _bar(self, total: int, desc: str):
@@ -179,7 +180,7 @@ class Session:
         root = level[0]
         # the client keeps no reference to a partial result once it is counted: Dask frees it
         # after its merge has run (and can still recompute it if that merge's worker dies)
-        done = as_completed(leaves)
+        done = as_completed(leaves, loop=self.client.loop)
         del leaves, level
         with self._bar(len(parts), desc) as tick:
             try:

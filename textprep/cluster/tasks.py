@@ -71,7 +71,7 @@ def stats_part(part: Partition, config: PipelineConfig | None, dfs: bool = False
     for toks in token_lists(part, config):
         stats.counts.update(toks)
         if dfs:
-            stats.dfs.update(dict.fromkeys(toks))   # ordered, unlike a set: first occurrences stay in order
+            stats.dfs.update(dict.fromkeys(toks, 1))   # ordered, unlike a set: first occurrences stay in order
         stats.n_docs += 1
         stats.n_tokens += len(toks)
     return stats
