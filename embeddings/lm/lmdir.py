@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from textprep.errors import InputError
@@ -71,7 +72,12 @@ def save_weights(model: torch.nn.Module, path: Path) -> None:
 
 
 def load_weights(model: torch.nn.Module, path: Path) -> None:
-    model.load_state_dict(load_file(str(path)))
+    try:
+        state = load_file(str(path))
+        model.load_state_dict(state)
+    except (SafetensorError, RuntimeError, OSError) as exc:  # a damaged file, or weights of another shape
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path}: unreadable weights ({first})") from None
 
 
 def write_history(lm_dir: Path, history: list[dict]) -> None:
@@ -91,7 +97,10 @@ def load_checkpoint(lm_dir: Path, device: torch.device) -> dict | None:
     path = lm_dir / CHECKPOINT
     if not path.exists():
         return None
-    ck = torch.load(path, map_location=device, weights_only=True)
+    try:
+        ck = torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:  # torch raises several types for damaged files
+        raise InputError(f"{path}: unreadable checkpoint ({exc})") from None
     epoch = int(ck["epoch"])
     records = read_json(lm_dir / HISTORY, "training history") if (lm_dir / HISTORY).exists() else []
     # a record beyond the checkpoint is an epoch whose checkpoint was never written: it trains again
