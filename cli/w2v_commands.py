@@ -70,7 +70,7 @@ def cmd_train_w2v(args: argparse.Namespace) -> int:
         if int(os.environ.get("RANK", "0")) != 0:
             return 0  # under torchrun, process 0 writes the vectors
     seconds = time.perf_counter() - t0
-    kv.save_word2vec_format(args.output)
+    kv.save_word2vec_format(args.output, binary=Path(args.output).suffix == ".bin")  # the CLI's suffix rule
     from textprep.fileio import write_json
 
     write_json(str(args.output) + ".json", {"backend": args.backend, "config": config.to_dict(),

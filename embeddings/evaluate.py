@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,7 +27,8 @@ from corpora import corpus_path
 from textprep.corpus import iter_lines
 from textprep.errors import InputError
 
-from .keyedvectors import KeyedVectors
+if TYPE_CHECKING:  # annotations only: KeyedVectors calls this module for its evaluate method
+    from .keyedvectors import KeyedVectors
 
 RESTRICT_VOCAB = 30_000
 
@@ -44,6 +46,9 @@ class Section:
     correct: int = 0
     incorrect: int = 0
     skipped: int = 0          # questions with a word outside the restricted vocabulary
+    # the answered questions as upper-cased 4-tuples, as gensim lists them
+    correct_questions: list[tuple[str, ...]] = field(default_factory=list, repr=False)
+    incorrect_questions: list[tuple[str, ...]] = field(default_factory=list, repr=False)
 
     @property
     def accuracy(self) -> float:
@@ -103,6 +108,7 @@ def evaluate_word_analogies(
     unit = kv.unit_vectors[:limit]
     result = AnalogyResult(restrict_vocab=restrict_vocab)
     questions: list[tuple[int, int, int, int]] = []
+    asked: list[tuple[str, ...]] = []
 
     def flush() -> None:
         if not questions:
@@ -117,7 +123,10 @@ def evaluate_word_analogies(
         sec = result.sections[-1]
         sec.correct += int((guess == q[:, 3]).sum())
         sec.incorrect += int((guess != q[:, 3]).sum())
+        for words, hit in zip(asked, (guess == q[:, 3]).tolist()):
+            (sec.correct_questions if hit else sec.incorrect_questions).append(words)
         questions.clear()
+        asked.clear()
 
     for n, line in enumerate(iter_lines(path), start=1):
         line = line.strip()
@@ -134,6 +143,7 @@ def evaluate_word_analogies(
             raise InputError(f"{path}: line {n}: question before the first ': section' line")
         if all(w in vocab for w in words):
             questions.append(tuple(vocab[w] for w in words))  # type: ignore[arg-type]
+            asked.append(tuple(words))
         else:
             result.sections[-1].skipped += 1
     flush()

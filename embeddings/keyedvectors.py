@@ -1,31 +1,33 @@
 """Word vectors and the questions people ask of them (numpy only).
 
-``KeyedVectors`` follows gensim's names (``most_similar``, ``similarity``, ``doesnt_match``,
-``save_word2vec_format`` / ``load_word2vec_format``) so that vectors from either backend
-answer the same way.  Queries work on unit-normalised rows:
+``KeyedVectors`` follows gensim's names (``most_similar``, ``most_similar_cosmul``,
+``similarity``, ``doesnt_match``, ``evaluate_word_analogies``, ``save_word2vec_format`` /
+``load_word2vec_format``) so that vectors from either backend answer the same way, and
+converts to the objects people use next: ``to_gensim()`` / ``from_gensim(kv)`` in memory,
+``to_torch_embedding(vocab)``.  Queries work on unit-normalised rows:
 
 * 3CosAdd (Mikolov et al. 2013): ``argmax cos(x, sum(+unit(p)) - sum(unit(n)))``.
 * 3CosMul (Levy & Goldberg 2014): ``argmax prod((1+cos(x,p))/2) / (prod((1+cos(x,n))/2) + eps)``.
 
 The words of a query never appear in its answer.  A query with words the vectors do not
-know raises ``KeyError`` naming all of them.
-
-Files: the word2vec text format (a ``count dim`` header, then ``word v1 ... vd`` per line)
-and the binary one (the same header, then per word ``word `` followed by ``dim`` float32
-little-endian values and, by the C tool's habit, a newline).
+know raises ``KeyError`` naming all of them.  The file formats are in :mod:`.vectorfiles`;
+gensim and torch are imported only by the methods that hand vectors to them.
 """
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from textprep.errors import InputError, UnknownWordError
-from textprep.fileio import atomic_write
+
+from .vectorfiles import read_word2vec, write_word2vec
 
 EPS = 1e-6
+
+log = logging.getLogger(__name__)
 
 
 class KeyedVectors:
@@ -123,6 +125,33 @@ class KeyedVectors:
         out = [(self.index_to_key[i], float(scores[i])) for i in best if i not in exclude]
         return out[:topn]
 
+    def most_similar_cosmul(
+        self,
+        positive: str | Sequence[str] = (),
+        negative: str | Sequence[str] = (),
+        topn: int = 10,
+        restrict_vocab: int | None = None,
+    ) -> list[tuple[str, float]]:
+        """gensim's name for :meth:`most_similar` with ``method="3cosmul"``."""
+        return self.most_similar(positive, negative, topn=topn, method="3cosmul", restrict_vocab=restrict_vocab)
+
+    def evaluate_word_analogies(self, analogies: str | os.PathLike,
+                                restrict_vocab: int | None = None) -> tuple[float, list[dict]]:
+        """gensim's ``(score, sections)``: the total accuracy, and per section
+        ``{"section", "correct", "incorrect"}`` with the questions as upper-cased 4-tuples, then
+        ``"Total accuracy"``.  The rules are :func:`embeddings.evaluate.evaluate_word_analogies`'
+        (``restrict_vocab`` None: its 30,000 most frequent words; gensim's default is 300,000).
+        """
+        from .evaluate import RESTRICT_VOCAB, evaluate_word_analogies
+
+        result = evaluate_word_analogies(self, analogies, RESTRICT_VOCAB if restrict_vocab is None else restrict_vocab)
+        sections = [{"section": s.name, "correct": list(s.correct_questions), "incorrect": list(s.incorrect_questions)}
+                    for s in result.sections]
+        sections.append({"section": "Total accuracy",
+                         "correct": [q for s in sections for q in s["correct"]],
+                         "incorrect": [q for s in sections for q in s["incorrect"]]})
+        return result.accuracy, sections
+
     def doesnt_match(self, words: Sequence[str]) -> str:
         """The word farthest from the mean of the others' unit vectors (gensim's rule)."""
         words = list(words)
@@ -152,41 +181,52 @@ class KeyedVectors:
                 out[row] = self.vectors[i]
         return out, missing
 
-    # -- files ---------------------------------------------------------------------------
-    def save_word2vec_format(self, path: str | os.PathLike, binary: bool | None = None) -> None:
-        """Write the word2vec text (or, with ``binary``, binary) format atomically.
+    def to_torch_embedding(self, vocab: Sequence[str] | Mapping[str, int] | None = None, freeze: bool = True,
+                           seed: int = 0):
+        """A ``torch.nn.Embedding`` whose row ``i`` is the vector of ``vocab``'s token ``i``.
 
-        ``binary=None`` chooses binary for a ``.bin`` suffix.
+        ``vocab``: tokens in row order (a list, a :class:`textprep.vocab.Vocabulary`, any
+        iterable) or a mapping token -> row (``key_to_index``, a tokenizer's ``get_vocab()``);
+        None: these vectors' own order.  Tokens without a vector get random rows, as in
+        :meth:`embedding_matrix`, and their number is logged.  ``freeze`` as in
+        ``nn.Embedding.from_pretrained``: the rows are not trained.
         """
-        if binary is None:
-            binary = Path(path).suffix == ".bin"
-        for w in self.index_to_key:
-            if not w or any(c.isspace() for c in w):
-                raise InputError(f"word {w!r} cannot be written in word2vec format (empty or has whitespace)")
-        header = f"{len(self)} {self.vector_size}\n"
-        if binary:
-            with atomic_write(path, "wb") as fh:
-                fh.write(header.encode("utf-8"))
-                vecs = self.vectors.astype("<f4")
-                for w, v in zip(self.index_to_key, vecs):
-                    fh.write(w.encode("utf-8") + b" " + v.tobytes() + b"\n")
-        else:
-            with atomic_write(path, "w") as fh:
-                fh.write(header)
-                for w, v in zip(self.index_to_key, self.vectors):
-                    fh.write(w + " " + " ".join(f"{x:.6g}" for x in v.tolist()) + "\n")
+        import torch
+
+        tokens = _vocab_tokens(vocab) if vocab is not None else self.index_to_key
+        matrix, missing = self.embedding_matrix(tokens, seed=seed)
+        if missing:
+            shown = ", ".join(repr(t) for t in missing[:5]) + (", ..." if len(missing) > 5 else "")
+            log.info("%d of %d tokens have no vector and start from random rows (%s)", len(missing), len(tokens),
+                     shown)
+        return torch.nn.Embedding.from_pretrained(torch.from_numpy(matrix), freeze=freeze)
+
+    # -- gensim --------------------------------------------------------------------------
+    def to_gensim(self):
+        """The same words, vectors and counts as a ``gensim.models.KeyedVectors`` (copied)."""
+        from .gensim_backend import to_gensim
+
+        return to_gensim(self)
+
+    @classmethod
+    def from_gensim(cls, kv) -> KeyedVectors:
+        """Our vectors from gensim's ``KeyedVectors`` (or a model holding one as ``.wv``), copied."""
+        from .gensim_backend import from_gensim
+
+        return from_gensim(kv, cls)
+
+    # -- files ---------------------------------------------------------------------------
+    def save_word2vec_format(self, path: str | os.PathLike, binary: bool = False) -> None:
+        """Write the word2vec text format (``binary=True``: the binary one) atomically.
+
+        Text unless told, as in gensim; the command line alone picks binary for a ``.bin`` name.
+        """
+        write_word2vec(path, self.index_to_key, self.vectors, binary=bool(binary))
 
     @classmethod
     def load_word2vec_format(cls, path: str | os.PathLike, binary: bool | None = None) -> KeyedVectors:
-        """Read the word2vec text or binary format (``binary=None``: binary for ``.bin``)."""
-        path = Path(path)
-        if binary is None:
-            binary = path.suffix == ".bin"
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read vectors file ({exc.strerror or exc})") from None
-        words, vectors = (_parse_binary if binary else _parse_text)(data, path)
+        """Read the word2vec text or binary format (``binary=None``: told by the file's bytes)."""
+        words, vectors = read_word2vec(path, binary)
         try:
             return cls(words, vectors)
         except ValueError as exc:
@@ -196,53 +236,13 @@ class KeyedVectors:
         return f"KeyedVectors({len(self)} words, dim {self.vector_size})"
 
 
-def _header(line: bytes, path: Path) -> tuple[int, int]:
-    parts = line.split()
-    try:
-        count, dim = int(parts[0]), int(parts[1])
-        if len(parts) != 2 or count < 0 or dim < 1:
-            raise ValueError
-    except (ValueError, IndexError):
-        raise InputError(f"{path}: not a word2vec file (first line should be 'count dim', got {line[:60]!r})") from None
-    return count, dim
-
-
-def _parse_text(data: bytes, path: Path) -> tuple[list[str], np.ndarray]:
-    lines = data.split(b"\n")
-    count, dim = _header(lines[0], path)
-    words: list[str] = []
-    vectors = np.empty((count, dim), dtype=np.float32)
-    body = [ln for ln in lines[1:] if ln.strip()]
-    if len(body) != count:
-        raise InputError(f"{path}: header says {count} words, the file has {len(body)} lines of vectors")
-    for n, line in enumerate(body):
-        parts = line.rstrip(b"\r").rstrip().split(b" ")
-        try:
-            words.append(parts[0].decode("utf-8"))
-            if len(parts) != dim + 1:
-                raise InputError(f"expected {dim} values, got {len(parts) - 1}")
-            vectors[n] = np.array(parts[1:], dtype=np.float32)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path}: line {n + 2}: {exc}") from None
-    return words, vectors
-
-
-def _parse_binary(data: bytes, path: Path) -> tuple[list[str], np.ndarray]:
-    end = data.find(b"\n")
-    count, dim = _header(data[: end if end >= 0 else 80], path)
-    pos, width = end + 1, 4 * dim
-    words: list[str] = []
-    vectors = np.empty((count, dim), dtype=np.float32)
-    for n in range(count):
-        while pos < len(data) and data[pos:pos + 1] in (b"\n", b"\r"):   # the C tool's separator
-            pos += 1
-        space = data.find(b" ", pos)
-        if space < 0 or space + 1 + width > len(data):
-            raise InputError(f"{path}: truncated binary word2vec file at word {n + 1} of {count}")
-        try:
-            words.append(data[pos:space].decode("utf-8"))
-        except UnicodeDecodeError:
-            raise InputError(f"{path}: word {n + 1} is not valid UTF-8 (byte offset {pos})") from None
-        vectors[n] = np.frombuffer(data, dtype="<f4", count=dim, offset=space + 1)
-        pos = space + 1 + width
-    return words, vectors
+def _vocab_tokens(vocab) -> list[str]:
+    """Tokens in row order from a mapping token -> row or from an iterable of tokens."""
+    if isinstance(vocab, str):
+        raise TypeError("vocab must be a sequence of tokens or a mapping token -> row, not a string")
+    if isinstance(vocab, Mapping):
+        tokens = sorted(vocab, key=vocab.__getitem__)
+        if [vocab[t] for t in tokens] != list(range(len(tokens))):
+            raise InputError(f"vocab maps {len(tokens)} tokens to rows that are not 0..{len(tokens) - 1}")
+        return tokens
+    return list(vocab)

@@ -102,8 +102,8 @@ words = st.lists(st.text(st.characters(blacklist_categories=("Z", "C")), min_siz
 def test_save_then_load_round_trips(tmp_path_factory, keys, dim, binary, seed):
     vecs = np.random.default_rng(seed).normal(size=(len(keys), dim)).astype(np.float32)
     path = tmp_path_factory.mktemp("kv") / ("v.bin" if binary else "v.txt")
-    KeyedVectors(keys, vecs).save_word2vec_format(path)          # the suffix picks the format
-    back = KeyedVectors.load_word2vec_format(path)
+    KeyedVectors(keys, vecs).save_word2vec_format(path, binary=binary)
+    back = KeyedVectors.load_word2vec_format(path)               # the bytes tell the format
     assert back.index_to_key == keys
     if binary:
         assert np.array_equal(back.vectors, vecs)
@@ -141,7 +141,7 @@ def test_unreadable_vector_files_are_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="short.txt: line 3: expected 3 values"):
         KeyedVectors.load_word2vec_format(short)
     cut = tmp_path / "cut.bin"
-    KeyedVectors(["a", "b"], np.ones((2, 4))).save_word2vec_format(cut)
+    KeyedVectors(["a", "b"], np.ones((2, 4))).save_word2vec_format(cut, binary=True)
     cut.write_bytes(cut.read_bytes()[:-10])
     with pytest.raises(ValueError, match="truncated"):
         KeyedVectors.load_word2vec_format(cut)
