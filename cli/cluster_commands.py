@@ -142,3 +142,27 @@ def raise_empty(paths) -> None:
     from textprep.errors import InputError
 
     raise InputError(f"empty corpus: no pre-tokens in {', '.join(str(p) for p in paths)}")
+
+
+# -- embeddings train w2v ----------------------------------------------------------------------
+def w2v_cache(args, spec, w2v_config, folder, fingerprint):
+    """The word2vec corpus cache in ``folder``: reused when it matches ``fingerprint``, else both of
+    its passes (vocabulary, word ids) run on the cluster."""
+    import os
+
+    from embeddings.word2vec.cache import full_fingerprint, open_cache
+    from embeddings.word2vec.cluster_cache import cluster_cached_corpus
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise CLIError("--scheduler/--dask-workers cannot be combined with torchrun: build the corpus cache "
+                       "first with one process, then train under torchrun (it reuses the cache)")
+    config = None if args.tokenized else PipelineConfig(lang=args.lang, lowercase=not args.keep_case,
+                                                        lemmatize=args.lemmatize, punctuation=False)
+    parts = _parts(args, [args.corpus])
+    found = open_cache(folder, full_fingerprint(fingerprint, w2v_config.min_count, w2v_config.max_vocab,
+                                                w2v_config.count_cap))
+    if found is not None:   # nothing to count: no cluster is started
+        return found
+    with _session(spec) as session:
+        return cluster_cached_corpus(session, parts, config, folder, w2v_config.min_count, w2v_config.max_vocab,
+                                     w2v_config.count_cap, fingerprint)

@@ -11,6 +11,7 @@ import os
 import time
 from pathlib import Path
 
+from .cluster_commands import add_cluster_args, cluster_spec
 from .common import CLIError, add_config_args, add_subparser, config_from_args
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,11 @@ def cmd_train_w2v(args: argparse.Namespace) -> int:
     from embeddings.word2vec import train_word2vec
 
     config = config_from_args(_config_cls(), args, sg=args.mode == "skipgram")
-    corpus = _token_corpus(args)
+    spec = cluster_spec(args, progress=args.progress)
+    if spec is not None and args.backend == "gensim":
+        raise CLIError("--scheduler/--dask-workers build the torch backend's corpus cache; gensim reads the corpus "
+                       "itself (use --backend torch)")
+    corpus = _token_corpus(args) if spec is None else None
     t0 = time.perf_counter()
     if args.backend == "gensim":
         from embeddings.gensim_backend import train_gensim
@@ -63,6 +68,10 @@ def cmd_train_w2v(args: argparse.Namespace) -> int:
         kv = train_gensim(corpus if args.tokenized else list(corpus), config)
     else:
         ckpt = Path(args.checkpoint_dir or str(args.output) + ".ckpt")
+        if spec is not None:   # both passes over the text on Dask; training reads the cache as usual
+            from .cluster_commands import w2v_cache
+
+            corpus = w2v_cache(args, spec, config, ckpt / "corpus", _corpus_identity(args))
         # the corpus is counted once and written as word ids beside the checkpoint; a later run on
         # the same file with the same reading settings reads the ids instead of tokenizing again
         kv = train_word2vec(corpus, config, checkpoint_dir=ckpt, resume=args.resume, progress=args.progress,
@@ -209,6 +218,7 @@ def register(sub) -> None:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
                    help="progress on stderr: a bar on a terminal, a line every few seconds in a log")
     p.add_argument("-o", "--output", required=True, type=Path, help="vectors file (.bin: binary, else text)")
+    add_cluster_args(p)   # the vocabulary and corpus-encoding passes on Dask
     p.set_defaults(func=cmd_train_w2v)
 
     p = add_subparser(sub, "similar", "nearest words by cosine similarity",
