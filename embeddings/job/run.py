@@ -35,7 +35,9 @@ from typing import Any, NamedTuple
 from textprep.corpus import check_readable
 from textprep.errors import InputError
 from textprep.fileio import write_json
+from textprep.runlock import DirectoryLock
 
+from ..interrupt import Interrupted
 from . import stages
 from .config import CONFIG_FORMAT, RunConfig
 from .report import write_report
@@ -45,6 +47,8 @@ log = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.json"
 REPORT = "report.md"
+#: the scratch folder of the stages in progress (embeddings.job.state), which also holds the run's lock
+WORK = ".work"
 
 
 class Stage(NamedTuple):
@@ -67,7 +71,9 @@ def check_run_dir(run_dir: Path) -> None:
     if run_dir.exists():
         if not run_dir.is_dir():
             raise InputError(f"{run_dir}: exists and is not a directory")
-        if any(run_dir.iterdir()) and not ((run_dir / STATE_FILE).exists() or (run_dir / CONFIG_FILE).exists()):
+        # a run killed as it started may have left only its scratch folder
+        if any(p.name != WORK for p in run_dir.iterdir()) and not ((run_dir / STATE_FILE).exists()
+                                                                  or (run_dir / CONFIG_FILE).exists()):
             raise InputError(f"{run_dir}: directory is not empty and holds no pipeline run; choose another -o")
 
 
@@ -129,13 +135,27 @@ def run_pipeline(corpus: str | os.PathLike, run_dir: str | os.PathLike, config: 
                  echo: Callable[[str], None] | None = None) -> dict:
     """Run (or resume) every stage on ``corpus`` into ``run_dir``; returns the run's state.
 
-    ``echo`` receives one line per stage as it starts and ends (default: the log).
+    ``echo`` receives one line per stage as it starts and ends (default: the log).  The run
+    directory is locked for the run: a second run on it fails at once, naming this process.
+    Ctrl-C raises :class:`~embeddings.interrupt.Interrupted`; running again resumes.
     """
     config = config or RunConfig()
     corpus = check_readable(corpus)
     run_dir = Path(run_dir)
     check_run_dir(run_dir)
-    say = echo or log.info
+    with DirectoryLock(run_dir, "run directory", lock_file=run_dir / WORK / "lock"):
+        try:
+            stages_done = _run(corpus, run_dir, config, echo or log.info)
+        except KeyboardInterrupt as exc:
+            # finished stages and the training checkpoints stay: the same command carries on
+            why = str(exc) if isinstance(exc, Interrupted) else "interrupted"
+            raise Interrupted(f"{why}; the finished stages are kept", needs_resume=False) from None
+    with contextlib.suppress(OSError):
+        (run_dir / WORK).rmdir()  # only when no stage left scratch behind
+    return stages_done
+
+
+def _run(corpus: Path, run_dir: Path, config: RunConfig, say: Callable[[str], None]) -> dict:
     state = RunState(run_dir)
     write_json(run_dir / CONFIG_FILE, {"format": CONFIG_FORMAT, "corpus": str(corpus), "config": config.to_dict()})
 
@@ -155,6 +175,4 @@ def run_pipeline(corpus: str | os.PathLike, run_dir: str | os.PathLike, config: 
     state.run("report", {"stages": {k: v["fingerprint"] for k, v in stages_done.items()}, "config": config.to_dict()},
               REPORT, lambda out, scratch: write_report(run_dir, corpus, config, stages_done, out))
     say(f"[{total}/{total}] report: {run_dir / REPORT}")
-    with contextlib.suppress(OSError):
-        (run_dir / ".work").rmdir()  # only when no stage left scratch behind
     return state.stages

@@ -10,6 +10,7 @@ writes the files.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -23,10 +24,13 @@ import torch.distributed as dist
 from embeddings.device import resolve_device
 from embeddings.keyedvectors import KeyedVectors
 from textprep.errors import InputError
-from textprep.fileio import atomic_path
 from textprep.progress import progress_bar
+from textprep.runlock import DirectoryLock
 
+from .. import interrupt
+from ..threads import fit_torch_threads
 from .config import LMConfig
+from .curves import plot_losses
 from .data import batchify, bptt_windows, encode_lines, line_batches, read_lines, stream_ids
 from .evaluate import evaluate_ids, loss_sum, text_chars
 from .lmdir import WEIGHTS, load_checkpoint, read_config, save_checkpoint, save_weights, write_config, write_history
@@ -42,10 +46,24 @@ def train_lm(corpus, config: LMConfig, out_dir, valid=None, bpe_model=None, init
     """Train on the text file ``corpus`` (one line per document) and write the LM directory ``out_dir``.
 
     Returns the history: one dict per epoch (losses in nats per token, perplexities, lr, tokens/s).
+    The directory is locked for the run (a second run on it fails at once, naming this process),
+    and Ctrl-C stops at the next step, raising :class:`~embeddings.interrupt.Interrupted` with the
+    last checkpoint whole.
     """
     out_dir = Path(out_dir)
     dev = resolve_device(device)
     rank, world = _dist_setup(dev)
+    with contextlib.ExitStack() as stack:
+        if rank == 0:
+            stack.enter_context(DirectoryLock(out_dir, "LM directory"))
+        stack.enter_context(fit_torch_threads())
+        if world == 1:  # several processes must stop at the same step: plain Ctrl-C there
+            stack.enter_context(interrupt.safe_points())
+        return _train(corpus, config, out_dir, valid, bpe_model, init_vectors, resume, dev, rank, world, progress)
+
+
+def _train(corpus, config: LMConfig, out_dir: Path, valid, bpe_model, init_vectors, resume: bool,
+           dev: torch.device, rank: int, world: int, progress: bool) -> list[dict]:
     main = rank == 0
     lines = read_lines(corpus)
     if not any(line.strip() for line in lines):
@@ -91,6 +109,8 @@ def train_lm(corpus, config: LMConfig, out_dir, valid=None, bpe_model=None, init
         lr = float(ck["lr"])  # a plateau decay made before the interruption stays
         start_epoch = int(ck["epoch"]) + 1
         log.info("resuming after epoch %d (best validation perplexity %.2f)", start_epoch - 1, math.exp(min(best, 700)))
+        if config.patience and bad >= config.patience:
+            start_epoch = config.epochs + 1  # the checkpointed epoch had already stopped training early
     if main:
         write_config(out_dir, config, tokenizer.save(out_dir), extra)
     net = model
@@ -118,6 +138,7 @@ def train_lm(corpus, config: LMConfig, out_dir, valid=None, bpe_model=None, init
         bar = progress_bar(batches, desc=f"epoch {epoch}", unit="batch", enabled=progress and main, leave=False)
         state, tot_loss, tot_tok, t0 = None, 0.0, 0, time.perf_counter()
         for step, (x, y) in enumerate(bar):
+            interrupt.stop_if_interrupted(_stopped(f"in epoch {epoch} of {config.epochs}", out_dir, epoch - 1))
             loss, n, state = train_step(net, opt, scaler, x.to(dev), y.to(dev), state, config, ignore)
             tot_loss += float(loss) * n
             tot_tok += n
@@ -158,18 +179,30 @@ def train_lm(corpus, config: LMConfig, out_dir, valid=None, bpe_model=None, init
             save_checkpoint(out_dir, model, opt, epoch=epoch, best=best, bad=bad, lr=lr)
         stop = (config.patience and bad >= config.patience) or out_of_time or epoch == config.epochs
         if main and (stop or time.perf_counter() - last_plot > 60):  # plotting costs; not after every short epoch
-            _plot(history, steps_log, out_dir / "loss.png")
+            plot_losses(history, steps_log, out_dir / "loss.png")
             last_plot = time.perf_counter()
+        interrupt.stop_if_interrupted(_stopped(f"after epoch {epoch} of {config.epochs}", out_dir, epoch))
         if config.patience and bad >= config.patience:
             log.info("early stop: no validation gain for %d epochs", bad)
             break
         if out_of_time:
             log.info("time budget of %s minutes reached", config.max_minutes)
             break
+    else:
+        if main and start_epoch > config.epochs and history:
+            # resumed after the last checkpoint: a run killed before it drew its curves left none
+            plot_losses(history, steps_log, out_dir / "loss.png")
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()
     return history
+
+
+def _stopped(when: str, out_dir: Path, epochs_saved: int) -> str:
+    """What an interrupted run leaves behind, in one line."""
+    if epochs_saved == 0:
+        return f"interrupted {when}, before the first checkpoint in {out_dir}"
+    return f"interrupted {when}; the checkpoint after epoch {epochs_saved} in {out_dir} is whole"
 
 
 def train_step(net: torch.nn.Module, opt: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
@@ -244,30 +277,6 @@ def _init_vectors(model: RNNLM, path, tokenizer, config: LMConfig) -> dict:
              len(tokenizer) - len(missing), len(tokenizer), path, len(missing))
     model.init_vectors(matrix, freeze=config.freeze_vectors)
     return {"file": str(path), "missing": len(missing), "vocab": len(tokenizer)}
-
-
-def _plot(history: list[dict], steps: list[tuple[float, float]], path: Path) -> None:
-    import matplotlib  # only the process that writes files needs it, and it loads slowly
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    if steps:
-        xs, ys = zip(*steps)
-        ax.plot(xs, ys, lw=0.7, alpha=0.6, label="train (per log interval)")
-    ep = [h["epoch"] for h in history]
-    ax.plot(ep, [h["train_loss"] for h in history], "o-", label="train (epoch)")
-    if any(h.get("valid_loss") is not None for h in history):
-        ax.plot(ep, [h.get("valid_loss") for h in history], "s-", label="validation")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("cross-entropy, nats per token")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
 
 
 def _train_ngram(config: LMConfig, tokenizer, encoded, valid_enc, valid_lines, out_dir: Path, extra: dict,

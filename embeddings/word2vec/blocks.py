@@ -16,6 +16,7 @@ import torch
 
 from textprep.errors import InputError
 
+from .. import interrupt
 from ..sgns import SGNSTables, cbow_flatten, cbow_step_flat, skipgram_step
 from .config import Word2VecConfig
 from .sampler import DeviceSampler
@@ -66,8 +67,8 @@ class BlockTrainer:
             centres, context, mask = sampler.windows(kept, kept_docs, first, last, gen=gen)
             targets = torch.cat([centres.unsqueeze(1), sampler.negatives(centres, gen)], dim=1)
             for args, size, examples in self._blocks(context, mask, targets, block):
-                if self.stopping:
-                    return
+                if self.stopping or interrupt.pending():
+                    return  # Ctrl-C: the trainer raises at its next safe point, after this chunk
                 # Linear decay over all epochs, as in the C tool, with a floor at min_lr_ratio.
                 lr = max(self.start_lr * (1.0 - self.words_done() / self.total), self.floor)
                 report = self.done_blocks % 200 == 0

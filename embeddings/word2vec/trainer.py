@@ -20,6 +20,7 @@ are followed (sample 1e-3, window drawn from 1..W, noise exponent 0.75, learning
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -31,10 +32,13 @@ import torch
 from textprep.errors import InputError
 from textprep.parallel import available_cpus, resolve_workers
 from textprep.progress import progress_bar
+from textprep.runlock import DirectoryLock
 
+from .. import interrupt
 from ..device import resolve_device
 from ..keyedvectors import KeyedVectors
 from ..sgns import SGNSTables
+from ..threads import fit_torch_threads
 from .blocks import BlockTrainer
 from .cache import CorpusCache, cached_corpus, full_fingerprint, open_cache
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -62,12 +66,20 @@ def train_word2vec(
     ``fingerprint`` (the identity of the input: file, size, tokenizer settings) lets a later
     run reuse that cache.  With ``checkpoint_dir`` the tables, the random state and the
     vocabulary are saved after every epoch; ``resume=True`` continues from the last saved epoch.
-    Under ``torchrun`` every process returns the same averaged vectors.
+    The checkpoint folder is locked for the run (a second run on it fails at once, naming this
+    process), and Ctrl-C stops at the next block, raising :class:`~embeddings.interrupt.Interrupted`
+    with the last checkpoint whole.  Under ``torchrun`` every process returns the same averaged vectors.
     """
     group, device_name = join(config.device)
     try:
-        return _train(token_corpus, config, checkpoint_dir, resume, progress, cache_dir, fingerprint, group,
-                      resolve_device(device_name))
+        with contextlib.ExitStack() as stack:
+            if checkpoint_dir is not None and group.main:
+                stack.enter_context(DirectoryLock(checkpoint_dir, "word2vec checkpoint directory"))
+            stack.enter_context(fit_torch_threads(config.threads))
+            if group.world == 1:  # several processes must stop at the same step: plain Ctrl-C there
+                stack.enter_context(interrupt.safe_points())
+            return _train(token_corpus, config, checkpoint_dir, resume, progress, cache_dir, fingerprint, group,
+                          resolve_device(device_name))
     finally:
         leave(group)
 
@@ -92,8 +104,6 @@ def _corpus(token_corpus, config: Word2VecConfig, cache_dir, fingerprint, group:
 
 def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, progress: bool, cache_dir,
            fingerprint, group: Group, device: torch.device) -> KeyedVectors:
-    if config.threads:
-        torch.set_num_threads(config.threads)
     corpus = _corpus(token_corpus, config, cache_dir, fingerprint, group)
     vocab = corpus.vocab
     if len(vocab) < 2:
@@ -124,9 +134,8 @@ def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, p
     threads_before = torch.get_num_threads()
     t0 = time.perf_counter()
     try:
-        if config.threads or workers > 1:
-            # Hogwild workers each run single-threaded ops; otherwise torch's own threads.
-            torch.set_num_threads(1 if workers > 1 else config.threads)
+        if workers > 1:
+            torch.set_num_threads(1)  # Hogwild workers each run single-threaded ops
         for epoch in range(first_epoch, config.epochs):
             if group.world > 1:
                 # each process draws its own windows; seeded per epoch, so a resumed run draws the same
@@ -134,8 +143,12 @@ def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, p
             run.start_epoch(epoch, n_words)
             for ids, docs in feed:
                 _train_chunk(run, sampler, ids, docs, group, workers, gen, bar, bases)
+                interrupt.stop_if_interrupted(_stopped(f"during epoch {epoch + 1} of {config.epochs}", checkpoint_dir,
+                                                       epoch))
             if checkpoint_dir is not None and group.main:
                 save_checkpoint(Path(checkpoint_dir), config, vocab, tables, gen, epoch + 1)
+            interrupt.stop_if_interrupted(_stopped(f"after epoch {epoch + 1} of {config.epochs}", checkpoint_dir,
+                                                   epoch + 1))
     finally:
         run.close()
         torch.set_num_threads(threads_before)
@@ -146,6 +159,15 @@ def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, p
              config.epochs - first_epoch, elapsed, trained / max(elapsed, 1e-9), run.loss)
     # the tables end with this call, so the vectors take the input table's memory (a copy only off the CPU)
     return KeyedVectors(list(vocab.id_to_token), tables.w_in.cpu().numpy(), counts.tolist())
+
+
+def _stopped(when: str, checkpoint_dir, epochs_saved: int) -> str:
+    """What an interrupted run leaves behind, in one line."""
+    if checkpoint_dir is None:
+        return f"interrupted {when} (no checkpoint folder: nothing kept)"
+    if epochs_saved == 0:
+        return f"interrupted {when}, before the first checkpoint in {checkpoint_dir}"
+    return f"interrupted {when}; the checkpoint after epoch {epochs_saved} in {checkpoint_dir} is whole"
 
 
 def _train_chunk(run: BlockTrainer, sampler: DeviceSampler, ids: torch.Tensor, docs: torch.Tensor, group: Group,
