@@ -163,7 +163,7 @@ def cmd_tfidf(args) -> int:
     if args.top_k < 1:
         raise CLIError(f"top_k must be >= 1, got {args.top_k}")
     norm = None if args.norm == "none" else args.norm
-    model = TfIdf(pipe, idf=args.idf, norm=norm, sublinear_tf=args.sublinear_tf,
+    model = TfIdf(pipeline=pipe, idf=args.idf, norm=norm, sublinear_tf=args.sublinear_tf,
                   min_df=args.min_df, max_df=args.max_df)
     model.check_params()   # bad --idf/--norm fail before the corpus is read
     if (spec := cluster_spec(args)) is not None:

@@ -22,7 +22,7 @@ FOUR = ["Нежился на пляже", "Копали яму на пляже",
 
 def bow_table(pipe: Pipeline, docs: list[str]) -> dict[str, list[int]]:
     """{term: [count in doc 1, doc 2, ...]}: the bag-of-words table, column by column."""
-    bow = BagOfWords(pipe)
+    bow = BagOfWords(pipeline=pipe)
     X = bow.fit_transform(docs).toarray()
     return {term: X[:, j].tolist() for j, term in enumerate(bow.get_feature_names_out())}
 

@@ -32,7 +32,7 @@ def wp_docs() -> list[str]:
 ])
 def test_smoothed_tfidf_equals_sklearn_tfidfvectorizer(wp_docs, options):
     pipe = Pipeline(lang="ru", stopwords="ru", lemmatize=True)
-    ours = TfIdf(pipe, **options)
+    ours = TfIdf(pipeline=pipe, **options)
     X = ours.fit_transform(wp_docs)
     ref = TfidfVectorizer(analyzer=pipe, **options)
     R = ref.fit_transform(wp_docs)
@@ -46,7 +46,7 @@ def test_smoothed_tfidf_equals_sklearn_tfidfvectorizer(wp_docs, options):
 
 def test_plain_idf_matches_a_hand_computation():
     docs = ["a cat", "a dog", "a cat and a cat"]
-    tf = TfIdf(Pipeline(lang="en"), idf="plain")
+    tf = TfIdf(pipeline=Pipeline(lang="en"), idf="plain")
     X = tf.fit_transform(docs).toarray()
     assert list(tf.get_feature_names_out()) == ["a", "and", "cat", "dog"]
     # N = 3; df: a 3, and 1, cat 2, dog 1  ->  idf = ln(N / df)
@@ -61,7 +61,7 @@ def test_plain_idf_matches_a_hand_computation():
         expected = [row.get(t, 0.0) / norm for t in ["a", "and", "cat", "dog"]]
         assert X[i].tolist() == pytest.approx(expected, abs=1e-12)
     assert X[2].tolist() == pytest.approx([0.0, 0.8045, 0.5939, 0.0], abs=1e-4)   # worked on paper
-    raw = TfIdf(Pipeline(lang="en"), idf="plain", norm=None).fit_transform(docs)
+    raw = TfIdf(pipeline=Pipeline(lang="en"), idf="plain", norm=None).fit_transform(docs)
     assert raw[2, 2] == pytest.approx(2 * math.log(1.5), abs=1e-12)
     assert raw[0, 0] == 0 and raw.nnz == 4      # the term in every document weighs 0 and is not stored
 
@@ -69,26 +69,26 @@ def test_plain_idf_matches_a_hand_computation():
 def test_bag_of_words_and_one_hot_equal_countvectorizer(wp_docs):
     pipe = Pipeline(lang="ru")
     for binary in (False, True):
-        X = BagOfWords(pipe, binary=binary).fit_transform(wp_docs)
+        X = BagOfWords(pipeline=pipe, binary=binary).fit_transform(wp_docs)
         R = CountVectorizer(analyzer=pipe, binary=binary).fit_transform(wp_docs)
         assert (X != R).nnz == 0
-    onehot = BagOfWords(pipe, binary=True).fit_transform(["мама мама мыла", "мыла"])
+    onehot = BagOfWords(pipeline=pipe, binary=True).fit_transform(["мама мама мыла", "мыла"])
     assert onehot.toarray().tolist() == [[1, 1], [0, 1]]
 
 
 def test_token_lists_and_worker_processes_give_the_same_matrix(wp_docs):
     pipe = Pipeline(lang="ru", lemmatize=True)
-    X = TfIdf(pipe).fit_transform(wp_docs)
+    X = TfIdf(pipeline=pipe).fit_transform(wp_docs)
     tokens = list(TokenizedCorpus(wp_docs, pipe))
-    assert abs(TfIdf(pipe).fit_transform(tokens) - X).max() == 0
-    assert abs(TfIdf(Pipeline(lang="ru", lemmatize=True), workers=2).fit_transform(wp_docs) - X).max() == 0
+    assert abs(TfIdf(pipeline=pipe).fit_transform(tokens) - X).max() == 0
+    assert abs(TfIdf(pipeline=Pipeline(lang="ru", lemmatize=True), workers=2).fit_transform(wp_docs) - X).max() == 0
 
 
 def test_usable_inside_a_sklearn_pipeline():
     docs = ["отличный фильм, прекрасный фильм", "ужасный фильм", "прекрасная игра актёров",
             "ужасная скучная игра", "отличная музыка", "скучный и ужасный сюжет"]
     labels = [1, 0, 1, 0, 1, 0]
-    model = make_pipeline(TfIdf(Pipeline(lang="ru", lemmatize=True)), LogisticRegression(C=10.0))
+    model = make_pipeline(TfIdf(pipeline=Pipeline(lang="ru", lemmatize=True)), LogisticRegression(C=10.0))
     model.fit(docs, labels)
     assert model.predict(["прекрасный сюжет", "скучный фильм"]).tolist() == [1, 0]
     copy = clone(model)
@@ -108,8 +108,17 @@ def test_bad_inputs_are_refused():
         BagOfWords(pipeline="ru").fit(["a"])
 
 
+def test_parameters_are_keyword_only_as_in_scikit_learn():
+    # CountVectorizer(*, ...) takes no positional parameter; neither do ours
+    for cls in (BagOfWords, TfIdf, CountVectorizer):
+        with pytest.raises(TypeError, match="positional"):
+            cls(Pipeline(lang="en"))
+    assert set(TfIdf(pipeline=Pipeline(lang="en"), norm=None).get_params()) == {
+        "pipeline", "idf", "norm", "sublinear_tf", "binary", "min_df", "max_df", "max_features", "workers"}
+
+
 def test_top_terms_and_matrix_file_round_trip(tmp_path):
-    tf = TfIdf(Pipeline(lang="en"), idf="plain", norm=None)
+    tf = TfIdf(pipeline=Pipeline(lang="en"), idf="plain", norm=None)
     X = tf.fit_transform(["a cat", "a dog", "a cat and a cat"])
     names = tf.get_feature_names_out()
     assert top_terms(X, names, 2) == [[("cat", pytest.approx(math.log(1.5)))], [("dog", pytest.approx(math.log(3)))],

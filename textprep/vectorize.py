@@ -73,13 +73,13 @@ class BagOfWords(TransformerMixin, BaseEstimator):
     ``min_df``/``max_df``/``max_features`` are scikit-learn's document-frequency cut-offs.
     ``workers > 1`` tokenizes in worker processes first (see :meth:`Pipeline.map`).
 
-    >>> bow = BagOfWords(Pipeline(lang="ru", stopwords="ru", lemmatize=True))
+    >>> bow = BagOfWords(pipeline=Pipeline(lang="ru", stopwords="ru", lemmatize=True))
     >>> X = bow.fit_transform(["Копали яму", "Ел картошки и картошку"])
     >>> bow.get_feature_names_out().tolist(), X.toarray().tolist()
     (['есть', 'картошка', 'копать', 'яма'], [[0, 0, 1, 1], [1, 2, 0, 0]])
     """
 
-    def __init__(self, pipeline=None, binary=False, min_df=1, max_df=1.0, max_features=None, workers=1):
+    def __init__(self, *, pipeline=None, binary=False, min_df=1, max_df=1.0, max_features=None, workers=1):
         self.pipeline = pipeline
         self.binary = binary
         self.min_df = min_df
@@ -133,13 +133,13 @@ class BagOfWords(TransformerMixin, BaseEstimator):
 class TfIdf(BagOfWords):
     """Sparse TF-IDF matrix, ``idf="smooth"`` (scikit-learn's) or ``"plain"`` (ln(N/df)).
 
-    >>> tf = TfIdf(Pipeline(lang="en"), idf="plain", norm=None)
+    >>> tf = TfIdf(pipeline=Pipeline(lang="en"), idf="plain", norm=None)
     >>> X = tf.fit_transform(["a cat", "a dog", "a cat and a cat"])
     >>> tf.idf_.round(4).tolist()     # a, and, cat, dog
     [0.0, 1.0986, 0.4055, 1.0986]
     """
 
-    def __init__(self, pipeline=None, idf="smooth", norm="l2", sublinear_tf=False, binary=False,
+    def __init__(self, *, pipeline=None, idf="smooth", norm="l2", sublinear_tf=False, binary=False,
                  min_df=1, max_df=1.0, max_features=None, workers=1):
         super().__init__(pipeline=pipeline, binary=binary, min_df=min_df, max_df=max_df,
                          max_features=max_features, workers=workers)
