@@ -32,7 +32,7 @@ def register(sub) -> None:
         sub, "bpe", help="byte pair encoding: train a subword model, encode text to tokens or ids, decode ids",
         example="textprep bpe train corpus.txt --vocab-size 8000 -o bpe_model",
     )
-    bpe_sub = group.add_subparsers(metavar="COMMAND")
+    bpe_sub = group.add_subparsers(metavar="COMMAND", required=True)
     group.set_defaults(func=lambda args: _help(group))
 
     p = add_subparser(

@@ -13,7 +13,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train word vectors and language models, query and evaluate them.",
     )
     add_verbosity(parser)
-    sub = parser.add_subparsers(metavar="COMMAND")
+    sub = parser.add_subparsers(metavar="COMMAND", required=True)
     # Each command module adds its own subcommands.
     from . import w2v_commands  # train w2v, similar, analogy, evaluate, plot
     w2v_commands.register(sub)

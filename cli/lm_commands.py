@@ -76,7 +76,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     lm = add_subparser(sub, "lm", "recurrent language models: train, evaluate, generate",
                        example="embeddings lm train names.txt --level char --mode lines -o names_lm")
-    lm_sub = lm.add_subparsers(metavar="COMMAND")
+    lm_sub = lm.add_subparsers(metavar="COMMAND", required=True)
 
     p = add_subparser(lm_sub, "train", "train an LSTM/GRU/RNN language model or a Kneser-Ney n-gram baseline",
                       example="embeddings lm train ptb.train.txt --level word --word-tokenizer whitespace "

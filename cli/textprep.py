@@ -13,7 +13,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Turn raw Russian or English text into tokens, vocabularies, TF-IDF and BPE subwords.",
     )
     add_verbosity(parser)
-    sub = parser.add_subparsers(metavar="COMMAND")
+    sub = parser.add_subparsers(metavar="COMMAND", required=True)
     # Each command module adds its own subcommands.
     from . import textprep_commands  # preprocess, vocab, tfidf
     textprep_commands.register(sub)

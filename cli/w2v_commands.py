@@ -195,7 +195,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     train = add_subparser(sub, "train", "train a model (word2vec)",
                           example="embeddings train w2v corpus.txt --skipgram -o vectors.bin")
-    train_sub = train.add_subparsers(metavar="MODEL")
+    train_sub = train.add_subparsers(metavar="MODEL", required=True)
     p = add_subparser(
         train_sub, "w2v", "train word2vec vectors (CBOW or skip-gram with negative sampling)",
         example="embeddings train w2v corpus.txt --skipgram --lang ru --dim 100 --epochs 5 -o vectors.bin",

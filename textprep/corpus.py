@@ -23,11 +23,15 @@ _SNIFF = 8192
 
 
 def check_encoding(encoding: str) -> str:
-    """Return the canonical codec name, or raise ``ValueError`` for an unknown one."""
+    """Return the canonical codec name, or raise ``ValueError`` for an unknown one (or one that
+    does not decode bytes to text, such as ``base64`` or ``rot13``)."""
     try:
-        return codecs.lookup(encoding).name
+        info = codecs.lookup(encoding)
     except LookupError:
         raise InputError(f"unknown encoding: {encoding!r}") from None
+    if not getattr(info, "_is_text_encoding", True):   # bytes-to-bytes or str-to-str codecs
+        raise InputError(f"{encoding!r} is not a text encoding")
+    return info.name
 
 
 def check_readable(path: str | os.PathLike) -> Path:
