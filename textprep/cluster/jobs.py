@@ -36,7 +36,7 @@ log = logging.getLogger("textprep.cluster")
 
 def partitions(paths: Sequence[str], encoding: str = "utf-8", size: int = PARTITION_BYTES) -> list[Partition]:
     parts = plan_partitions(paths, encoding, size)
-    log.info("input: %s", describe(parts, size))
+    log.debug("input: %s", describe(parts, size))
     return parts
 
 
