@@ -32,6 +32,9 @@ class Parser(argparse.ArgumentParser):
     other error of the front ends (``--help`` still shows the usage); its subcommands inherit it."""
 
     def error(self, message: str) -> typing.NoReturn:
+        for action in self._actions:  # a missing subcommand: name the ones there are
+            if isinstance(action, argparse._SubParsersAction) and message.endswith(f"required: {action.metavar}"):
+                message += f" (choose from {', '.join(action.choices)})"
         self.exit(EXIT_USAGE, f"{self.prog}: error: {' '.join(message.split())}\n")
 
 

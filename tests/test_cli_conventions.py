@@ -154,6 +154,17 @@ def test_usage_errors_are_one_line_naming_the_flag(capsys, prog, path, parser):
             checked += 1
 
 
+GROUPS = [(prog, path, p) for prog, parser in PARSERS.items() for path, p in _commands(parser)
+          if any(isinstance(a, argparse._SubParsersAction) for a in p._actions)]
+
+
+@pytest.mark.parametrize("prog, path, parser", GROUPS, ids=[" ".join((p, *path)) for p, path, _ in GROUPS])
+def test_a_missing_subcommand_is_one_line_naming_the_subcommands(capsys, prog, path, parser):
+    err = _usage_error(capsys, prog, list(path))
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert "required" in err and f"(choose from {', '.join(sub.choices)})" in err
+
+
 def test_the_usage_checks_cover_choices_types_and_missing_values_on_many_commands():
     kinds = {"choices": 0, "types": 0}
     for _, _, parser in LEAVES:

@@ -60,13 +60,16 @@ def read_model(model_dir: str | os.PathLike) -> tuple[list[str], list[tuple[str,
     for t, i in vocab_map.items():
         vocab[i] = t
     merges = []
-    with open(model_dir / "merges.txt", encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            line = line.rstrip("\r\n")
-            if (lineno == 1 and line.startswith("#version")) or not line:
-                continue
-            parts = line.split(" ")
-            if len(parts) != 2 or not all(parts):
-                raise InputError(f"{model_dir / 'merges.txt'}: malformed merge on line {lineno}: {line!r}")
-            merges.append((parts[0], parts[1]))
+    try:
+        with open(model_dir / "merges.txt", encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                line = line.rstrip("\r\n")
+                if (lineno == 1 and line.startswith("#version")) or not line:
+                    continue
+                parts = line.split(" ")
+                if len(parts) != 2 or not all(parts):
+                    raise InputError(f"{model_dir / 'merges.txt'}: malformed merge on line {lineno}: {line!r}")
+                merges.append((parts[0], parts[1]))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{model_dir / 'merges.txt'}: not valid UTF-8 ({exc.reason})") from None
     return vocab, merges, cfg
