@@ -143,7 +143,8 @@ def test_we_read_a_tokenizer_json_trained_by_tokenizers_and_give_its_ids(pretoke
     texts=st.lists(st.text(alphabet=st.sampled_from("ab c\nд'é²😀<>"), max_size=30), min_size=1, max_size=12),
     pretokenizer=st.sampled_from(["whitespace", "bytelevel"]),
     vocab_extra=st.integers(min_value=0, max_value=40),
-    probe=st.text(max_size=40),
+    # any assigned character (Python's Unicode tables may not know what Rust's newer ones do)
+    probe=st.text(st.characters(blacklist_categories=("Cs", "Cn")), max_size=40),
 )
 def test_export_then_import_is_the_identity_and_tokenizers_agrees(texts, pretokenizer, vocab_extra, probe):
     specials = ("<unk>", "<>")
