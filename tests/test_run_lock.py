@@ -140,8 +140,9 @@ def _corpus(tmp_path: Path) -> Path:
 
 
 def _refused(capsys, argv: list[str], pid: int, folder: Path) -> None:
-    import embeddings.job  # noqa: F401  (what the command imports is not what is timed)
-    import embeddings.lm  # noqa: F401
+    # what the command imports is not what is timed
+    import embeddings.job
+    import embeddings.lm
     import embeddings.word2vec  # noqa: F401
 
     t0 = time.perf_counter()
