@@ -10,13 +10,16 @@ from embeddings.device import DEVICE_HELP
 from embeddings.lm.config import LMConfig
 from embeddings.lm.sampling import SamplingConfig
 
-from .common import add_config_args, add_subparser, config_from_args
+from .common import CLIError, add_config_args, add_subparser, config_from_args
 
 log = logging.getLogger(__name__)
 
 
 def _threads(args) -> None:
-    if getattr(args, "threads", None):
+    threads = getattr(args, "threads", None)
+    if threads is not None and threads < 0:
+        raise CLIError(f"--threads must be >= 0 (0: torch's choice), got {threads}")
+    if threads:
         import torch
 
         torch.set_num_threads(args.threads)

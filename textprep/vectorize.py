@@ -39,6 +39,9 @@ from .errors import InputError
 from .fileio import atomic_path
 from .pipeline import Pipeline, PipelineConfig
 
+# the starts of CountVectorizer's messages when min_df/max_df leave no term
+_PRUNED = ("After pruning, no terms remain", "max_df corresponds to < documents than min_df")
+
 IDF_KINDS = ("smooth", "plain")
 NORMS = ("l2", "l1", None)
 
@@ -106,7 +109,13 @@ class BagOfWords(TransformerMixin, BaseEstimator):
             max_df=self.max_df,
             max_features=self.max_features,
         )
-        X = cv.fit_transform(self._docs(docs))
+        try:
+            X = cv.fit_transform(self._docs(docs))
+        except ValueError as exc:   # scikit-learn's word for min_df/max_df that leave no term, or contradict
+            if isinstance(exc, InputError) or not str(exc).startswith(_PRUNED):
+                raise
+            raise InputError(f"TF-IDF: no terms left with min_df={self.min_df!r} and max_df={self.max_df!r} "
+                             f"({' '.join(str(exc).split())})") from None
         self.vectorizer_ = cv
         self.vocabulary_ = cv.vocabulary_
         return X

@@ -40,7 +40,7 @@ BUDGET = {
     "generate_min_length": (0, 20), "num": (0, 3), "generate_num": (1, 2), "bptt": (1, 40),
     "batch_size": (1, 64), "eval_batch_size": (1, 64), "order": (1, 6), "ngram_order": (1, 6),
     "negative": (1, 20), "window": (1, 30), "workers": (0, 3), "tokenize_workers": (0, 3), "threads": (0, 3),
-    "map_words": (-5, 300), "tfidf_docs": (1, 20), "query_count": (1, 20),
+    "map_words": (-5, 300), "tfidf_docs": (1, 20), "query_count": (1, 20), "dask_workers": (1, 2),
 }
 #: what a training command gets before its fuzzed flags (argparse: a later flag wins)
 START = {
@@ -49,12 +49,16 @@ START = {
     ("embeddings", "train", "w2v"): ["--epochs", "1", "--dim", "8", "--no-progress"],
     ("embeddings", "pipeline"): ["--lm-epochs", "1", "--lm-hidden", "8", "--lm-layers", "1", "--w2v-epochs", "1",
                                  "--w2v-dim", "8", "--map-method", "pca", "--generate-num", "1",
-                                 "--generate-length", "5", "--workers", "1", "--lm-max-minutes", "0.05"],
+                                 "--generate-length", "5", "--generate-min-length", "2", "--workers", "1",
+                                 "--lm-max-minutes", "0.05", "--bpe-vocab-size", "300"],
     ("textprep", "bpe", "train"): ["--vocab-size", "300"],
 }
-#: how often each command is drawn, relative to 3 for the others
-WEIGHT = {("embeddings", "pipeline"): 1, ("embeddings", "serve"): 1, ("embeddings", "lm", "train"): 2,
-          ("embeddings", "train", "w2v"): 2, ("embeddings",): 1, ("textprep",): 1}
+#: how many invocations each command gets, relative to 6 for the others: the slow ones and the bare
+#: command groups (which only parse) fewer
+WEIGHT = {("embeddings", "pipeline"): 2, ("embeddings", "serve"): 2, ("embeddings", "lm", "train"): 4,
+          ("embeddings", "train", "w2v"): 4, ("textprep", "bpe", "train"): 4, ("textprep", "tfidf"): 4,
+          ("embeddings", "lm", "generate"): 4, ("embeddings", "lm", "eval"): 4, ("embeddings",): 1,
+          ("textprep",): 1, ("textprep", "bpe"): 1, ("embeddings", "lm"): 1, ("embeddings", "train"): 1}
 
 
 @dataclasses.dataclass
@@ -241,13 +245,25 @@ def _flag(action: argparse.Action, d: Draw) -> list[str]:
     return [d.pick(*action.option_strings), *d.value(action)]
 
 
-def command_lines(files: Files, parsers: dict[str, argparse.ArgumentParser]) -> st.SearchStrategy[Invocation]:
-    """Every command, weighted (training commands, which take longest, less often)."""
-    choices = []
-    for prog, parser in parsers.items():
-        for path, sub in leaves(prog, parser):
-            choices += [(path, sub)] * WEIGHT.get(path, 3)
-    return st.sampled_from(choices).flatmap(lambda c: _invocation(files, *c))
+def commands(parsers: dict[str, argparse.ArgumentParser]) -> list[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """Every command of the parsers: ``(path, parser)``."""
+    return [leaf for prog, parser in parsers.items() for leaf in leaves(prog, parser)]
+
+
+def share(paths: list[tuple[str, ...]], n: int) -> dict[tuple[str, ...], int]:
+    """``n`` invocations split over the commands by ``WEIGHT``, at least one each."""
+    weights = {p: WEIGHT.get(p, 6) for p in paths}
+    total = sum(weights.values())
+    exact = {p: max(1.0, n * w / total) for p, w in weights.items()}
+    counts = {p: int(x) for p, x in exact.items()}
+    for p in sorted(exact, key=lambda p: counts[p] - exact[p])[: max(0, n - sum(counts.values()))]:
+        counts[p] += 1
+    return counts
+
+
+def command_lines(files: Files, path: tuple[str, ...], parser: argparse.ArgumentParser) -> st.SearchStrategy:
+    """Invocations of one command."""
+    return _invocation(files, path, parser)
 
 
 @st.composite
@@ -257,7 +273,7 @@ def _invocation(draw, files: Files, path: tuple[str, ...], parser: argparse.Argu
     argv += START.get(path, [])
     grouped = {a for g in parser._mutually_exclusive_groups for a in g._group_actions}
     for group in parser._mutually_exclusive_groups:
-        if draw(st.integers(0, 9)) < (9 if group.required else 2):
+        if draw(st.integers(0, 9)) < (9 if group.required else 1):
             argv += _flag(d.pick(*group._group_actions), d)
     body: list[list[str]] = []
     for action in parser._actions:

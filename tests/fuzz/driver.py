@@ -19,10 +19,11 @@ import shutil
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 from . import hostile
-from .commands import Files, command_lines
+from .commands import Files, command_lines, commands, share
 from .runner import Invocation, Runner, preload
 
 
@@ -56,25 +57,33 @@ def digest(folder: Path) -> dict[str, str]:
 
 
 def generate(files: Files, n: int, seed: int) -> list[Invocation]:
-    """``n`` invocations drawn by hypothesis with a fixed seed (generation only: no shrinking)."""
+    """``n`` invocations drawn by hypothesis with a fixed seed (generation only: no shrinking),
+    every command's share of them (``commands.WEIGHT``) drawn on its own, then interleaved."""
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hyp_seed
 
     import cli.embeddings
     import cli.textprep
 
-    drawn: list[Invocation] = []
     parsers = {"textprep": cli.textprep.build_parser(), "embeddings": cli.embeddings.build_parser()}
+    leaves = commands(parsers)
+    counts = share([path for path, _ in leaves], n)
+    drawn: list[tuple[float, Invocation]] = []
+    for path, parser in leaves:
+        mine: list[Invocation] = []
 
-    @hyp_seed(seed)
-    @settings(max_examples=n, phases=[Phase.generate], database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
-    @given(command_lines(files, parsers))
-    def collect(inv: Invocation) -> None:
-        drawn.append(inv)
+        @hyp_seed(seed * 1000 + zlib.crc32(" ".join(path).encode()))
+        @settings(max_examples=counts[path], phases=[Phase.generate], database=None, deadline=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(command_lines(files, path, parser))
+        def collect(inv: Invocation) -> None:
+            mine.append(inv)  # noqa: B023 - run at once, inside this iteration
 
-    collect()
-    return drawn[:n]
+        collect()
+        mine = mine[: counts[path]]
+        drawn += [((k + 0.5) / len(mine), inv) for k, inv in enumerate(mine)]
+    drawn.sort(key=lambda pair: pair[0])   # spread each command evenly over the run
+    return [inv for _, inv in drawn]
 
 
 def fuzz(n: int, seed: int, scratch: Path, big_line_bytes: int, timeout: float, memory_mb: int,
@@ -89,13 +98,17 @@ def fuzz(n: int, seed: int, scratch: Path, big_line_bytes: int, timeout: float, 
     log(f"fixtures ready in {time.monotonic() - t0:.1f} s; {len(invocations)} invocations drawn (seed {seed})")
     codes: collections.Counter = collections.Counter()
     kinds: collections.Counter = collections.Counter()
+    seconds: collections.Counter = collections.Counter()
     problem_kinds: collections.Counter = collections.Counter()
-    problems, slowest, max_rss = [], (0.0, ""), 0.0
+    problems, runs, slowest, max_rss = [], [], (0.0, ""), 0.0
     t1 = time.monotonic()
     for i, inv in enumerate(invocations):
         o = runner.run(inv, f"{i:05d}")
         codes["signal" if o.signal else o.rc] += 1
+        last = (o.stderr.strip().splitlines() or [""])[-1][:300]
+        runs.append({"command": inv.command, "rc": o.rc, "seconds": round(o.seconds, 2), "stderr": last})
         kinds[inv.kind] += 1
+        seconds[inv.kind] += o.seconds
         max_rss = max(max_rss, o.max_rss_mb)
         slowest = max(slowest, (o.seconds, inv.command))
         for p in o.problems:
@@ -115,9 +128,11 @@ def fuzz(n: int, seed: int, scratch: Path, big_line_bytes: int, timeout: float, 
     return {"invocations": len(invocations), "exit_codes": {str(k): v for k, v in sorted(codes.items(), key=str)},
             "tracebacks": problem_kinds.get("traceback", 0), "problems": len(problems),
             "problem_kinds": dict(problem_kinds), "commands": dict(sorted(kinds.items())),
+            "command_seconds": {k: round(v, 1) for k, v in sorted(seconds.items())},
             "seconds": round(time.monotonic() - t1, 1), "slowest_seconds": round(slowest[0], 2),
             "slowest_command": slowest[1][:200], "max_rss_mb": round(max_rss), "timeout_s": timeout,
-            "memory_bound_mb": memory_mb, "big_line_bytes": big_line_bytes, "seed": seed, "details": problems}
+            "memory_bound_mb": memory_mb, "big_line_bytes": big_line_bytes, "seed": seed,
+            "details": problems, "runs": runs}
 
 
 def print_counts(r: dict) -> None:
@@ -127,7 +142,8 @@ def print_counts(r: dict) -> None:
     print(f"invocations with a problem: {r['problems']} {r['problem_kinds'] or ''}")
     print(f"slowest: {r['slowest_seconds']} s ({r['slowest_command']}); peak RSS of one run: {r['max_rss_mb']} MB; "
           f"limits: {r['timeout_s']:.0f} s, address space +{r['memory_bound_mb']} MB")
-    print("per command: " + ", ".join(f"{k}: {v}" for k, v in r["commands"].items()))
+    print("per command (runs, seconds): " + ", ".join(f"{k}: {v} ({r['command_seconds'][k]} s)"
+                                                      for k, v in r["commands"].items()))
 
 
 def main(argv: list[str] | None = None) -> int:

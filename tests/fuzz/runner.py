@@ -69,13 +69,20 @@ class Outcome:
 
 def preload() -> None:
     """Import what the commands import, once, before any fork (each child then starts at once)."""
+    import importlib
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    for name in ("cli.textprep", "cli.embeddings", "torch", "numpy", "scipy.sparse", "sklearn", "matplotlib.pyplot",
+                 "textprep.pipeline", "textprep.bpe", "textprep.vectorize", "embeddings.keyedvectors",
+                 "embeddings.evaluate", "embeddings.plot", "embeddings.word2vec", "embeddings.lm",
+                 "embeddings.lm.generate", "embeddings.job", "embeddings.serve", "embeddings.serve.app", "gensim"):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
     import cli.embeddings
     import cli.textprep
-    import embeddings.keyedvectors
-    import embeddings.lm
-    import embeddings.word2vec  # noqa: F401
-    import textprep.bpe
-    import textprep.pipeline  # noqa: F401
+
     for build in (cli.textprep.build_parser, cli.embeddings.build_parser):
         build()   # the command modules are imported while the parser is built
 

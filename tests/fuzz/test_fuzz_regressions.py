@@ -46,3 +46,22 @@ def test_a_missing_subcommand_is_one_line_not_the_help_page(main, argv, prog, ca
     rc, lines = run(main, argv, capsys)
     assert rc == 2
     assert len(lines) == 1 and lines[0].startswith(f"{prog}: error: the following arguments are required")
+
+
+@pytest.mark.parametrize("flags", [["--min-df", "0.99"], ["--min-df", "5", "--max-df", "2"]])
+def test_tfidf_document_frequency_limits_that_leave_no_term_are_one_line(flags, tmp_path, capsys):
+    # caught: scikit-learn's "After pruning, no terms remain" came out as a traceback
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("князь андрей\nпьер и наташа\nкнязь и пьер\n", encoding="utf-8")
+    rc, lines = run(textprep_main, ["tfidf", str(corpus), *flags], capsys)
+    assert rc == 2
+    assert len(lines) == 1 and lines[0].startswith("textprep: error: TF-IDF: no terms left with min_df=")
+
+
+@pytest.mark.parametrize("command", [["eval", "LM", "TEXT"], ["generate", "LM"]])
+def test_a_negative_thread_count_for_the_language_model_is_one_line(command, tmp_path, capsys):
+    # caught: ``embeddings lm eval --threads -1`` ended in torch's RuntimeError traceback
+    argv = ["lm", *[str(tmp_path / "x") if a in ("LM", "TEXT") else a for a in command], "--threads", "-1"]
+    rc, lines = run(embeddings_main, argv, capsys)
+    assert rc == 2
+    assert lines == ["embeddings: error: --threads must be >= 0 (0: torch's choice), got -1"]
