@@ -33,13 +33,10 @@ def add_cluster_args(p: argparse.ArgumentParser) -> None:
                    help="input cut into byte ranges of about this many MiB, at line ends")
 
 
-def _parts(args, paths):
+def _parts(args, spec, paths):
     from textprep.cluster import jobs
 
-    size = int(args.partition_mb * (1 << 20))
-    if size < 1:
-        raise CLIError(f"partition_mb must be > 0, got {args.partition_mb}")
-    return jobs.partitions(paths, args.encoding, size)
+    return jobs.partitions(paths, args.encoding, spec.partition_bytes)
 
 
 def cluster_spec(args: argparse.Namespace, progress: bool = True):
@@ -48,7 +45,10 @@ def cluster_spec(args: argparse.Namespace, progress: bool = True):
         return None
     from textprep.cluster.session import ClusterSpec
 
-    return ClusterSpec(args.scheduler, args.dask_workers, args.scheduler_timeout, progress)
+    size = int(args.partition_mb * (1 << 20))
+    if size < 1:
+        raise CLIError(f"partition_mb must be > 0, got {args.partition_mb}")
+    return ClusterSpec(args.scheduler, args.dask_workers, args.scheduler_timeout, progress, size)
 
 
 def _session(spec):
@@ -78,7 +78,7 @@ def preprocess(args, spec) -> int:
     from textprep.fileio import atomic_write
 
     config = _config(args)
-    parts = _parts(args, [args.input])
+    parts = _parts(args, spec, [args.input])
     with _session(spec) as session:
         if args.output:
             with atomic_write(args.output) as out:
@@ -93,7 +93,7 @@ def vocab(args, spec) -> int:
     from textprep.cluster import jobs
 
     config = _config(args)
-    parts = _parts(args, [args.input])
+    parts = _parts(args, spec, [args.input])
     with _session(spec) as session:
         v = jobs.build_vocabulary(session, parts, config, args.min_count, args.max_size, args.max_df)
     v.save(args.output)
@@ -109,7 +109,7 @@ def tfidf(args, spec, model):
     from textprep.cluster import jobs
 
     config = _config(args)
-    parts = _parts(args, [args.input])
+    parts = _parts(args, spec, [args.input])
     with _session(spec) as session:
         fitted = jobs.tfidf_counts(session, parts, config, model.min_df, model.max_df, model.binary)
         n_docs = None if fitted is not None else jobs.token_stats(session, parts, None, desc="lines").n_docs
@@ -158,7 +158,7 @@ def w2v_cache(args, spec, w2v_config, folder, fingerprint):
                        "first with one process, then train under torchrun (it reuses the cache)")
     config = None if args.tokenized else PipelineConfig(lang=args.lang, lowercase=not args.keep_case,
                                                         lemmatize=args.lemmatize, punctuation=False)
-    parts = _parts(args, [args.corpus])
+    parts = _parts(args, spec, [args.corpus])
     found = open_cache(folder, full_fingerprint(fingerprint, w2v_config.min_count, w2v_config.max_vocab,
                                                 w2v_config.count_cap))
     if found is not None:   # nothing to count: no cluster is started

@@ -6,6 +6,7 @@ import dataclasses
 import sys
 import typing
 
+from .cluster_commands import add_cluster_args, cluster_spec
 from .common import add_config_args, add_subparser
 
 #: the nested configs of RunConfig: reached by the flat flags of ``ALIASES``, not flags of their own
@@ -33,7 +34,8 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
     from embeddings.job import run_pipeline, summary_lines
 
     config = _settings(args)
-    stages = run_pipeline(args.corpus, args.output, config, echo=lambda line: print(line, file=sys.stderr))
+    stages = run_pipeline(args.corpus, args.output, config, echo=lambda line: print(line, file=sys.stderr),
+                          cluster=cluster_spec(args))
     for line in summary_lines(stages):
         print(line)
     print(f"report: {args.output}/report.md")
@@ -90,4 +92,5 @@ def register(sub) -> None:
                 shown = " ".join(shown) or "none"
             action.help = f"{action.help} (default: {shown!s})".replace("%", "%%")
             action.default = argparse.SUPPRESS
+    add_cluster_args(p)   # the preprocess stage on Dask
     p.set_defaults(func=cmd_pipeline)

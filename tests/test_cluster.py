@@ -144,6 +144,38 @@ def test_word2vec_corpus_cache_is_identical(scheduler, wp, tmp_path, monkeypatch
     assert (one / "ids.u32").stat().st_size > 4 * 20_000
 
 
+@pytest.mark.parametrize("units", [{}, {"unit": "lines", "tfidf_unit": "lines"}, {"tfidf_unit": "paragraphs"}],
+                         ids=["sentences+chapters", "lines", "paragraphs"])
+def test_the_main_jobs_preprocess_stage_writes_identical_files(scheduler, wp, tmp_path, units):
+    from embeddings.job import stages
+    from embeddings.job.config import RunConfig
+    from textprep.cluster.session import ClusterSpec
+
+    config = RunConfig(**units)
+    spec = ClusterSpec(scheduler=scheduler, partition_bytes=20_000, progress=False)
+    for name in ("s1", "s2"):
+        (tmp_path / name).mkdir()
+    one = stages.preprocess(wp, config, tmp_path / "one", tmp_path / "s1")
+    dask = stages.preprocess(wp, config, tmp_path / "dask", tmp_path / "s2", cluster=spec)
+    assert one == dask and one["documents"] > 20
+    for name in ("train.txt", "valid.txt", "documents.txt", "titles.json"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("unit", ["paragraphs", "chapters"])
+def test_units_are_cut_only_where_one_starts(tmp_path, unit):
+    from textprep.cluster.units import safe_cut
+    from textprep.segment import documents
+
+    text = "Title\r\nI.\r\n  One goes\r\non.\r\n\r\nTwo.\r\nII\r\n  Three\r\n  Four.\r\n" * 5
+    path = tmp_path / "book.txt"
+    path.write_bytes(text.encode("utf-8"))
+    parts = plan_partitions([str(path)], size=3, safe=safe_cut(unit))
+    assert len(parts) > 5
+    joined = [d for p in parts for d in documents(iter_partition_lines(p), unit)]
+    assert [t for _, t in joined] == [t for _, t in documents(iter_lines(path), unit)]
+
+
 # -- progress, errors, and no Dask without the flags ------------------------------------------------
 def test_progress_counts_partitions_done_out_of_all(scheduler, wp, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TEXTPREP_PROGRESS_INTERVAL", "0.001")

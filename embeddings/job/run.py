@@ -89,8 +89,9 @@ def first_sentence(valid: Path, min_words: int = 6) -> str:
     return fallback
 
 
-def plan(corpus: Path, run_dir: Path, config: RunConfig, state: RunState) -> list[Stage]:
-    """The stages of a run in order, each with its settings and its body."""
+def plan(corpus: Path, run_dir: Path, config: RunConfig, state: RunState, cluster=None) -> list[Stage]:
+    """The stages of a run in order, each with its settings and its body (``cluster``: where the
+    preprocess stage runs, which its output and fingerprint do not depend on)."""
     c, d = config, run_dir
     fp = lambda name: state.record(name)["fingerprint"]  # noqa: E731  (read when the stage comes up)
     text = lambda: {"text": fp("preprocess")}  # noqa: E731
@@ -98,7 +99,7 @@ def plan(corpus: Path, run_dir: Path, config: RunConfig, state: RunState) -> lis
         Stage("preprocess", "text",
               lambda: {"corpus": corpus_identity(corpus), "lang": c.lang, "encoding": c.encoding, "unit": c.unit,
                        "tfidf_unit": c.tfidf_unit, "lemmatize": c.lemmatize, "valid_fraction": c.valid_fraction},
-              lambda out, scratch: stages.preprocess(corpus, c, out, scratch)),
+              lambda out, scratch: stages.preprocess(corpus, c, out, scratch, cluster)),
         Stage("tfidf", "tfidf",
               lambda: {**text(), "top_k": c.tfidf_top_k, "sublinear": c.tfidf_sublinear},
               lambda out, scratch: stages.tfidf(d / "text", c, out)),
@@ -132,8 +133,10 @@ def plan(corpus: Path, run_dir: Path, config: RunConfig, state: RunState) -> lis
 
 
 def run_pipeline(corpus: str | os.PathLike, run_dir: str | os.PathLike, config: RunConfig | None = None,
-                 echo: Callable[[str], None] | None = None) -> dict:
+                 echo: Callable[[str], None] | None = None, cluster=None) -> dict:
     """Run (or resume) every stage on ``corpus`` into ``run_dir``; returns the run's state.
+
+    ``cluster``: a :class:`~textprep.cluster.session.ClusterSpec` to preprocess on Dask.
 
     ``echo`` receives one line per stage as it starts and ends (default: the log).  The run
     directory is locked for the run: a second run on it fails at once, naming this process.
@@ -145,7 +148,7 @@ def run_pipeline(corpus: str | os.PathLike, run_dir: str | os.PathLike, config: 
     check_run_dir(run_dir)
     with DirectoryLock(run_dir, "run directory", lock_file=run_dir / WORK / "lock"):
         try:
-            stages_done = _run(corpus, run_dir, config, echo or log.info)
+            stages_done = _run(corpus, run_dir, config, echo or log.info, cluster)
         except KeyboardInterrupt as exc:
             # finished stages and the training checkpoints stay: the same command carries on
             why = str(exc) if isinstance(exc, Interrupted) else "interrupted"
@@ -155,11 +158,11 @@ def run_pipeline(corpus: str | os.PathLike, run_dir: str | os.PathLike, config: 
     return stages_done
 
 
-def _run(corpus: Path, run_dir: Path, config: RunConfig, say: Callable[[str], None]) -> dict:
+def _run(corpus: Path, run_dir: Path, config: RunConfig, say: Callable[[str], None], cluster=None) -> dict:
     state = RunState(run_dir)
     write_json(run_dir / CONFIG_FILE, {"format": CONFIG_FORMAT, "corpus": str(corpus), "config": config.to_dict()})
 
-    todo = plan(corpus, run_dir, config, state)
+    todo = plan(corpus, run_dir, config, state, cluster)
     total = len(todo) + 1
     for i, stage in enumerate(todo, 1):
         settings = stage.settings()

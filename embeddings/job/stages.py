@@ -34,8 +34,13 @@ log = logging.getLogger(__name__)
 
 
 # -- the stages ------------------------------------------------------------------------
-def preprocess(corpus: Path, config: RunConfig, out: Path, scratch: Path) -> dict:
-    """``out/`` gets documents.txt (+ titles.json), train.txt and valid.txt."""
+def preprocess(corpus: Path, config: RunConfig, out: Path, scratch: Path, cluster=None) -> dict:
+    """``out/`` gets documents.txt (+ titles.json), train.txt and valid.txt; with ``cluster`` (a
+    :class:`~textprep.cluster.session.ClusterSpec`) the same files, made on Dask."""
+    if cluster is not None:
+        from .cluster_stage import preprocess_on_cluster
+
+        return preprocess_on_cluster(corpus, config, out, scratch, cluster)
     out.mkdir()
     lines = lambda: iter_lines(corpus, config.encoding)  # noqa: E731  (a fresh pass each call)
 

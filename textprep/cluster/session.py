@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..progress import progress_bar
-from .partitions import Partition
+from .partitions import PARTITION_BYTES, Partition
 
 log = logging.getLogger("textprep.cluster")
 
@@ -48,6 +48,8 @@ class ClusterSpec:
     timeout: float = CONNECT_TIMEOUT
     #: the usual progress bar (a line every few seconds when stderr is not a terminal)
     progress: bool = True
+    #: inputs are cut into byte ranges of about this size (:mod:`.partitions`)
+    partition_bytes: int = PARTITION_BYTES
 
     def __post_init__(self):
         if (self.scheduler is None) == (self.workers is None):
@@ -57,6 +59,8 @@ class ClusterSpec:
             raise ClusterError(f"dask_workers must be an integer >= 1, got {self.workers!r}")
         if not self.timeout > 0:
             raise ClusterError(f"scheduler_timeout must be > 0 seconds, got {self.timeout!r}")
+        if not self.partition_bytes >= 1:
+            raise ClusterError(f"partitions must hold at least 1 byte, got {self.partition_bytes!r}")
 
 
 def _one_line(exc: BaseException) -> str:
