@@ -57,10 +57,14 @@ def test_a_log_gets_one_line_per_interval_with_rate_eta_and_postfix(clock):
     assert "\r" not in out.getvalue()
 
 
-def test_a_loop_shorter_than_the_interval_prints_nothing(clock):
+def test_a_loop_shorter_than_the_interval_prints_only_its_closing_line(clock):
     out = io.StringIO()
-    seen = list(LineProgress(range(50), desc="epoch 1", unit="batch", stream=out, interval=5))
-    assert seen == list(range(50)) and out.getvalue() == ""
+    seen = list(LineProgress(range(50), desc="vocab", unit="doc", stream=out, interval=5))
+    assert seen == list(range(50))
+    assert out.getvalue() == "vocab: 50/50 doc (100%), 0 doc/s, elapsed 0:00, done\n"
+    out = io.StringIO()
+    assert list(LineProgress(range(50), desc="epoch 1", stream=out, interval=5, leave=False)) == list(range(50))
+    assert out.getvalue() == ""
 
 
 def test_a_bar_that_is_not_kept_has_no_closing_line(clock):

@@ -5,15 +5,16 @@ file (CI, ``nohup``, ``2> log``, a pipe) every redraw stays, and a minute of tra
 tens of kilobytes of half-drawn bars.  So :func:`progress_bar` looks at the stream first:
 
     terminal (or a notebook)   tqdm, as it always was
-    anything else              one line every ``interval`` seconds, and a last one at the end:
+    anything else              one line every ``interval`` seconds, and one at the end:
 
         word2vec: 1.20M/5.00M word (24%), 181k word/s, elapsed 0:07, ETA 0:21, loss=2.345
 
-Loops shorter than the interval print nothing at all.  Both kinds answer tqdm's calls that the
-toolkit uses (``update``, ``set_postfix``, ``n``, ``close``, iteration, ``with``), so the code
-that drives a bar never asks which one it has.  The interval is 5 s unless the environment
-sets ``TEXTPREP_PROGRESS_INTERVAL`` (seconds); :func:`set_enabled` turns every bar of the
-process off (the command line's ``--no-progress``).
+A bar that is kept (``leave=True``, tqdm's default) ends with one closing line however short
+its loop; one that is not kept (an epoch's batches) shows only its periodic lines.  Both kinds
+answer tqdm's calls that the toolkit uses (``update``, ``set_postfix``, ``n``, ``close``,
+iteration, ``with``), so the code that drives a bar never asks which one it has.  The interval
+is 5 s unless the environment sets ``TEXTPREP_PROGRESS_INTERVAL`` (seconds); :func:`set_enabled`
+turns every bar of the process off (the command line's ``--no-progress``).
 """
 from __future__ import annotations
 
@@ -151,8 +152,7 @@ class LineProgress(SilentProgress):
             if self._closed:
                 return
             self._closed = True
-            # the last line closes a loop the log has already shown; a short loop stays silent
-            if self.leave and self.lines:
+            if self.leave:  # the log keeps the total, the rate and the time of every kept bar
                 self._write(monotonic(), done=True)
 
     def line(self, now: float | None = None, done: bool = False) -> str:
