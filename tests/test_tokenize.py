@@ -55,6 +55,13 @@ def test_normalize_folds_yo_lowercases_and_removes_stress_marks():
     assert fold_yo("Ёлка, ёж") == "Елка, еж"
 
 
+def test_every_character_of_the_clean_up_table_is_cleaned_up():
+    from textprep.normalize import _TABLE
+
+    for code, replacement in _TABLE.items():   # «ж» and «д» have no accented forms NFC could make
+        assert normalize_text(f"ж{chr(code)}д") == f"ж{replacement or ''}д"
+
+
 def test_soft_hyphen_does_not_split_a_word():
     assert word_tokenize(normalize_text("при\u00adмер")) == ["пример"]
 

@@ -112,6 +112,11 @@ class Pipeline:
     MIN_PARALLEL_FORMS = 256
     #: at most this many forms per task sent to a worker
     PART_SIZE = 500
+    #: in the parallel map, the calling process looks up this many shares of a chunk's new
+    #: Russian forms in the dictionary for each one a worker gets: it also tokenizes, but the
+    #: workers load pymorphy3's analyzer and analyze the forms the dictionary lacks (2 balances
+    #: the two sides on two cores for Russian prose)
+    LOOKUP_SHARES = 2
 
     def __init__(self, config: PipelineConfig | None = None, **overrides):
         if config is None:
@@ -211,15 +216,13 @@ class Pipeline:
         cache = self._cache
         mapper = self._form_mapper()
         known = mapper.known if getattr(mapper, "has_known", False) else None
-        if known is not None:
-            # this process looks up the known words; the workers analyze the rest from the start
-            procs, min_forms = workers - 1, 1
-        else:
-            procs, min_forms = workers, self.MIN_PARALLEL_FORMS
+        # with a dictionary half, this process is one of the ``workers``
+        procs = workers - 1 if known is not None else workers
         in_flight: set[str] = set()   # forms sent to a worker, answer not yet back
-        # each entry: (token lists of one chunk, [(forms, future), ...]) in input order
+        # each entry: (token lists of one chunk, [(forms, future), ...]) in input order; enough
+        # chunks to tokenize on while a worker starts (pymorphy3 loads in 0.15 s)
         pending: collections.deque = collections.deque()
-        max_pending = 2 * procs + 2
+        max_pending = 2 * procs + 16
         pool: concurrent.futures.ProcessPoolExecutor | None = None
 
         def collect(entry) -> Iterator[list[str]]:
@@ -233,18 +236,20 @@ class Pipeline:
         try:
             for chunk in chunks(docs, chunk_size):
                 tdocs = [self.tokens(d) for d in chunk]
-                new = [t for t in dict.fromkeys(itertools.chain.from_iterable(tdocs))
-                       if t not in cache and t not in in_flight]
-                if known is not None and new:
-                    outputs = [known(t) for t in new]
+                # set operations in C; the order in which forms are lemmatized does not matter
+                fresh = dict.fromkeys(itertools.chain.from_iterable(tdocs)).keys() - cache.keys()
+                new = list(fresh - in_flight if in_flight else fresh)
+                if known is not None and new and (pool is not None or len(new) >= self.MIN_PARALLEL_FORMS):
+                    # this process looks up its share of the new forms and keeps those the
+                    # dictionary knows; the workers get the rest whole, and the unknown forms
+                    cut = len(new) * self.LOOKUP_SHARES // (self.LOOKUP_SHARES + procs)
+                    mine, theirs = new[:cut], new[cut:]
+                    outputs = [known(t) for t in mine]
                     found = [i for i, x in enumerate(outputs) if x is not None]
-                    self._learn([new[i] for i in found], [outputs[i] for i in found])
-                    if len(found) < len(new):
-                        new = [t for t, x in zip(new, outputs) if x is None]
-                    else:
-                        new = []
+                    self._learn([mine[i] for i in found], [outputs[i] for i in found])
+                    new = [t for t, x in zip(mine, outputs) if x is None] + theirs
                 jobs = []
-                if new and (pool is not None or len(new) >= min_forms):
+                if new and (pool is not None or len(new) >= self.MIN_PARALLEL_FORMS):
                     if pool is None:  # started at the first chunk with enough new forms
                         pool = process_pool(procs, init_worker, (worker_form_mapper, (self.config,)))
                     # small parts keep every worker busy while this process tokenizes on
