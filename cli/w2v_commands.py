@@ -54,6 +54,8 @@ def _load(path: str):
 def cmd_train_w2v(args: argparse.Namespace) -> int:
     from embeddings.word2vec import train_word2vec
 
+    if args.corpus == "-":
+        raise CLIError("word2vec reads its corpus several times: give a file, not '-' (standard input)")
     config = config_from_args(_config_cls(), args, sg=args.mode == "skipgram")
     spec = cluster_spec(args, progress=args.progress)
     if spec is not None and args.backend == "gensim":

@@ -36,12 +36,15 @@ EXPRESSIONS = ["князь - андрей + пьер", "князь + пьер", 
 BUDGET = {
     "epochs": (1, 2), "lm_epochs": (1, 1), "w2v_epochs": (1, 2), "hidden": (1, 16), "lm_hidden": (1, 16),
     "emb_dim": (1, 16), "dim": (1, 16), "w2v_dim": (1, 16), "layers": (1, 2), "lm_layers": (1, 2),
-    "max_steps": (1, 20), "max_length": (0, 40), "min_length": (0, 40), "generate_length": (1, 20),
-    "generate_min_length": (0, 20), "num": (0, 3), "generate_num": (1, 2), "bptt": (1, 40),
+    "max_steps": (1, 20), "max_length": (0, 40), "min_length": (0, 40), "generate_length": (3, 20),
+    "generate_min_length": (0, 3), "num": (0, 3), "generate_num": (1, 2), "bptt": (1, 40),
     "batch_size": (1, 64), "eval_batch_size": (1, 64), "order": (1, 6), "ngram_order": (1, 6),
     "negative": (1, 20), "window": (1, 30), "workers": (0, 3), "tokenize_workers": (0, 3), "threads": (0, 3),
-    "map_words": (-5, 300), "tfidf_docs": (1, 20), "query_count": (1, 20), "dask_workers": (1, 2),
+    "map_words": (2, 300), "tfidf_docs": (1, 20), "query_count": (1, 20), "dask_workers": (1, 2),
 }
+#: sane ranges of the float flags whose bounds are not (0, 1)
+SANE_FLOATS = {"lr_decay": (1.0, 8.0), "temperature": (0.1, 2.0), "partition_mb": (0.001, 4.0),
+               "scheduler_timeout": (0.05, 0.5)}
 #: what a training command gets before its fuzzed flags (argparse: a later flag wins)
 START = {
     ("embeddings", "lm", "train"): ["--epochs", "1", "--hidden", "8", "--emb-dim", "8", "--layers", "1",
@@ -92,9 +95,10 @@ def _int(dest: str, hostile_args: bool) -> st.SearchStrategy[str]:
 def _float(dest: str, hostile_args: bool) -> st.SearchStrategy[str]:
     if dest in ("max_minutes", "lm_max_minutes"):
         return st.sampled_from(["0.01", "0.05", "0", "-1", "nan", "x"] if hostile_args else ["0.01", "0.05"])
+    if not hostile_args:   # inside the bounds of the float settings: (0, 1) but for a few
+        lo, hi = SANE_FLOATS.get(dest, (0.05, 0.95))
+        return st.floats(lo, hi).map(lambda x: f"{x:.3g}")
     sane = st.floats(-2, 5, allow_nan=False).map(lambda x: f"{x:.3g}")
-    if not hostile_args:
-        return st.one_of(sane, st.sampled_from(["0.5", "0.9", "1", "0.1"]))
     return st.one_of(sane, st.sampled_from(["0.5", "0.9", "1", "0.1"]), st.sampled_from(HOSTILE_FLOATS))
 
 
@@ -105,7 +109,7 @@ class Draw:
         self.draw, self.files, self.command = draw, files, command
         # hostile files with sane flags reach deepest into the code; each alone, or both at once
         self.hostile_files, self.hostile_args = draw(st.sampled_from(
-            [(True, False)] * 9 + [(False, True)] * 5 + [(True, True)] * 6))
+            [(True, False)] * 12 + [(False, True)] * 4 + [(True, True)] * 4))
         self.copies: dict[str, str] = {}
         self.outputs: list[str] = []
         self.stdin: str | None = None
@@ -122,8 +126,8 @@ class Draw:
         kind = self.pick("ok", "ok", "any", "any", "any", "stdin", "missing") if self.hostile_files else "ok"
         if kind == "ok":
             return str(t[self.pick("ok_ru.txt", "ok_en.txt")])
-        if kind == "stdin":
-            self.stdin = str(t[self.pick(*t)])
+        if kind == "stdin":   # a shell cannot redirect a directory
+            self.stdin = str(t[self.pick(*[k for k in t if k != "a_directory"])])
             return "-"
         if kind == "missing":
             return self.pick("no_such_file.txt", "", "no/such/dir/x.txt")
@@ -157,7 +161,7 @@ class Draw:
         name = self.pick("ok.txt", "ok.bin", *v, *v) if self.hostile_files else self.pick("ok.txt", "ok.bin")
         if self.command[-1] == "serve":   # the map is cached beside the vectors: never beside a fixture
             return self.copy(v[name], "vectors" + Path(name).suffix)
-        if self.hostile_files and self.pick(True, True, True, False):
+        if self.hostile_files and self.pick(False, False, False, True):
             return self.pick("missing.bin", "")
         return str(v[name])
 
@@ -203,19 +207,24 @@ class Draw:
             return [str(self.pick(m["analogies_ok.txt"], m["analogies_bad.txt"], m["similarity_ok.tsv"],
                                   m["similarity_bad.tsv"], *self.files.text.values()))]
         if dest == "stopwords":
-            return [self.pick("none", "ru", "en", "de", "", str(m["stopwords.txt"]),
-                              str(self.files.text["binary.bin"]))]
+            bad = ("de", "", str(self.files.text["binary.bin"])) if self.hostile_args else ()
+            return [self.pick("none", "ru", "en", str(m["stopwords.txt"]), *bad)]
         if dest == "lemma_overrides":
             return [self.pick(str(m["similarity_ok.tsv"]), str(m["settings_ok.json"]), "missing.tsv",
                               str(self.files.text["utf16_bom.txt"]))]
+        if dest == "lang" and not self.hostile_args:
+            return [self.pick("ru", "en")]
         if dest == "encoding":
-            return [self.pick(*ENCODINGS)]
+            return [self.pick(*ENCODINGS)] if self.hostile_args else ["utf-8"]
         if dest == "device":
-            return [self.pick(*DEVICES)]
+            return [self.pick(*DEVICES)] if self.hostile_args else [self.pick("cpu", "auto")]
         if dest == "host":
-            return [self.pick("127.0.0.1", "127.0.0.1", "999.1.1.1", "", "::1")]
+            return [self.pick("127.0.0.1", "999.1.1.1", "", "::1")] if self.hostile_args else ["127.0.0.1"]
         if dest == "port":
-            return [self.pick("0", "0", "-1", "65536", "x")]
+            return [self.pick("0", "-1", "65536", "x")] if self.hostile_args else ["0"]
+        if dest == "scheduler":   # an address that refuses at once: nothing listens on port 1
+            return [self.pick("tcp://127.0.0.1:1", "князь", "", "tcp://")] if self.hostile_args else \
+                ["tcp://127.0.0.1:1"]
         if dest == "expression":
             return [self.pick(*EXPRESSIONS[:3])] if not self.hostile_args else [self.pick(*EXPRESSIONS)]
         if dest in ("word", "prefix", "generate_prefix", "analogy"):

@@ -289,7 +289,7 @@ def derive_lm(ok: Path, ngram: Path, folder: Path) -> dict[str, Path]:
 def write_misc(folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     files = {
-        "settings_ok.json": json.dumps({"lm": {"epochs": 1, "hidden": 8, "emb_dim": 8, "layers": 1},
+        "settings_ok.json": json.dumps({"lm": {"epochs": 1, "hidden": 8, "layers": 1},
                                         "w2v": {"dim": 8, "epochs": 1, "min_count": 1}}).encode(),
         "settings_wrong_types.json": json.dumps({"lm": {"epochs": "one"}, "w2v": [1], "seed": "x"}).encode(),
         "settings_unknown.json": json.dumps({"no_such_setting": 1, "w2v": {"colour": "red"}}).encode(),

@@ -65,3 +65,11 @@ def test_a_negative_thread_count_for_the_language_model_is_one_line(command, tmp
     rc, lines = run(embeddings_main, argv, capsys)
     assert rc == 2
     assert lines == ["embeddings: error: --threads must be >= 0 (0: torch's choice), got -1"]
+
+
+def test_word2vec_on_standard_input_says_it_needs_a_file(capsys):
+    # caught: ``embeddings train w2v - ...`` said "-: No such file or directory"
+    rc, lines = run(embeddings_main, ["train", "w2v", "-", "--skipgram", "-o", "v.txt"], capsys)
+    assert rc == 2
+    assert lines == ["embeddings: error: word2vec reads its corpus several times: "
+                     "give a file, not '-' (standard input)"]
