@@ -44,7 +44,7 @@ class FormMapper:
                 self._base = EnglishLemmatizer(overrides=overrides)
         # pymorphy3 writes lemmas with ё («пошёл» -> «пойти», «всё» -> «весь»)
         self._fold = config.fold_yo
-        self._known = getattr(self._base, "known_lemma", None)
+        self._known = self._base.known_lemma if getattr(self._base, "reads_dictionary", False) else None
 
     @property
     def has_known(self) -> bool:

@@ -127,6 +127,12 @@ class RussianLemmatizer:
         self._morph = None
         self._estimator = None
 
+    @property
+    def reads_dictionary(self) -> bool:
+        """Whether :meth:`known_lemma` looks words up in the dictionary (not with ``prefer_pos``,
+        which needs every parse ranked)."""
+        return self._known is not None
+
     def known_lemma(self, word: str) -> str | None:
         """The lemma if it needs no more than a dictionary lookup (an override, a known word
         without ``prefer_pos``), else ``None``: the quick half of :meth:`lemmatize`."""

@@ -26,7 +26,9 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import dataclasses
+import functools
 import itertools
+import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -149,7 +151,7 @@ class Pipeline:
         stop = self._stop
         if stop:
             if cfg.lowercase and cfg.fold_yo:
-                toks = [t for t in toks if t not in stop]
+                toks = list(itertools.filterfalse(stop.__contains__, toks))   # a C loop
             else:
                 toks = [t for t in toks if fold_yo(t.lower()) not in stop]
         return toks
@@ -172,7 +174,7 @@ class Pipeline:
         """Cached outputs of known forms, less lemmas that are stop words (if so configured);
         ``KeyError`` for a form not in the cache."""
         if self._stop_lemmas:
-            return [x for x in map(self._kept.__getitem__, toks) if x is not None]
+            return list(filter(_is_kept, map(self._kept.__getitem__, toks)))
         return list(map(self._cache.__getitem__, toks))
 
     def _form_mapper(self) -> Callable[[Sequence[str]], list[str]]:
@@ -284,6 +286,10 @@ class Pipeline:
         }
         args = ", ".join(f"{k}={v!r}" for k, v in changed.items())
         return f"Pipeline({args})"
+
+
+#: ``x is not None`` without a Python-level call, for ``filter``
+_is_kept = functools.partial(operator.is_not, None)
 
 
 def _stop_key(word: str) -> str:
