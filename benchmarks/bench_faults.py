@@ -18,8 +18,11 @@ safetensors, the torch checkpoint, the vectors, the npz).  The last run must exi
 temporary file and no lock, and its final artefacts (vectors, LM weights, and for the pipeline
 every deterministic artefact) must equal the reference's byte for byte.
 
-It prints one line per chain and a summary: kills injected, resumes run and completed,
-bit-identical final artefacts; ``--json`` writes them too.  Exit status 1 if any check failed.
+It prints, per command: kills injected (and how many hit a run that was itself resuming),
+resumed runs left to finish and how many completed, bit-identical final artefacts, and the
+kills counted by how far the work had come when they landed (the last milestone file present);
+then the totals, with the load average.  ``--json`` writes them too.  Exit status 1 if any
+check failed.
 """
 from __future__ import annotations
 
@@ -51,6 +54,12 @@ class Command:
     argv: list[str]                 # with {corpus} and {dir} to fill in
     final: list[str]                # relative to the directory: byte-identical to the reference at the end
     deterministic: list[str] = field(default_factory=list)   # byte-identical whenever present (beside final)
+    milestones: list[tuple[str, str]] = field(default_factory=list)   # (phase, the file that marks its start)
+
+    def phase(self, folder: Path) -> str:
+        """How far a run in ``folder`` had come: the last milestone whose file exists."""
+        reached = [name for name, path in self.milestones if (folder / path).exists()]
+        return reached[-1] if reached else "starting"
 
     def line(self, corpus: Path, folder: Path) -> list[str]:
         return [sys.executable, "-m", "cli.embeddings",
@@ -64,13 +73,17 @@ COMMANDS = {
          "--min-count", "2", "--workers", "1", "--device", "cpu", "--checkpoint-dir", "{dir}/ckpt", "--resume",
          "-o", "{dir}/vectors.txt", "--no-progress"],
         final=["vectors.txt"],
-        deterministic=["ckpt/vocab.json", "ckpt/corpus/ids.u32", "ckpt/corpus/ends.u64", "ckpt/corpus/vocab.json"]),
+        deterministic=["ckpt/vocab.json", "ckpt/corpus/ids.u32", "ckpt/corpus/ends.u64", "ckpt/corpus/vocab.json"],
+        milestones=[("cache written", "ckpt/corpus/meta.json"), ("epochs checkpointed", "ckpt/checkpoint.pt"),
+                    ("vectors written", "vectors.txt")]),
     "lm": Command(
         "lm",
         ["lm", "train", "{corpus}", "--level", "word", "--word-tokenizer", "whitespace", "--hidden", "16",
          "--emb-dim", "16", "--layers", "1", "--epochs", "3", "--valid-fraction", "0.1", "--device", "cpu",
          "--resume", "-o", "{dir}/lm", "--no-progress"],
-        final=["lm/model.safetensors", "lm/vocab.json"]),
+        final=["lm/model.safetensors", "lm/vocab.json"],
+        milestones=[("vocabulary written", "lm/config.json"), ("epochs checkpointed", "lm/checkpoint.pt"),
+                    ("curves drawn", "lm/loss.png")]),
     "pipeline": Command(
         "pipeline",
         ["pipeline", "{corpus}", "-o", "{dir}/run", "--w2v-dim", "16", "--w2v-epochs", "2", "--bpe-vocab-size",
@@ -78,7 +91,10 @@ COMMANDS = {
          "--no-progress"],
         final=["run/vectors.txt", "run/lm/model.safetensors", "run/text/train.txt", "run/text/valid.txt",
                "run/text/documents.txt", "run/tfidf/matrix.npz", "run/bpe/vocab.json", "run/bpe/merges.txt",
-               "run/ngram/ngram.json", "run/generated.txt", "run/lm/vocab.json"]),
+               "run/ngram/ngram.json", "run/generated.txt", "run/lm/vocab.json"],
+        milestones=[("preprocessing", "run/config.json"), ("text done", "run/text"),
+                    ("vectors done", "run/vectors.txt"), ("LSTM epochs checkpointed", "run/.work/lm/lm/checkpoint.pt"),
+                    ("LSTM done", "run/lm"), ("report written", "run/report.md")]),
 }
 
 
@@ -199,6 +215,7 @@ class Tally:
     command: str
     reference_seconds: float = 0.0
     kills: int = 0
+    phases: dict[str, int] = field(default_factory=dict)   # kills by how far the killed run had come
     killed_again: int = 0           # kills that hit a resumed run
     resumes: int = 0                # resumed runs left to finish
     resumes_completed: int = 0
@@ -237,6 +254,8 @@ def chain(command: Command, corpus: Path, folder: Path, reference: Path, seconds
             break
         done += 1
         tally.kills += 1
+        phase = command.phase(folder)
+        tally.phases[phase] = tally.phases.get(phase, 0) + 1
         tally.killed_again += done > 1
         tally.problems += [f"{command.name} after kill {tally.kills} at {at:.2f} s: {p}"
                            for p in check_after_kill(command, folder, reference)]
@@ -248,9 +267,10 @@ def chain(command: Command, corpus: Path, folder: Path, reference: Path, seconds
     tally.problems += [f"{command.name}: {p}" for p in problems]
 
 
-def run(names: list[str], kills: int, per_chain: int, seed: int, work: Path, say=print) -> list[Tally]:
+def run(names: list[str], kills: int, per_chain: int, seed: int, work: Path, lines: int = 400,
+        say=print) -> list[Tally]:
     rng = random.Random(seed)
-    texts = corpora(work)
+    texts = corpora(work, lines)
     tallies = []
     for name in names:
         command = COMMANDS[name]
@@ -268,6 +288,9 @@ def run(names: list[str], kills: int, per_chain: int, seed: int, work: Path, say
             f"bit-identical final artefacts "
             f"{tally.identical_files}/{tally.compared_files} ({tally.identical_chains}/{tally.chains} chains), "
             f"problems {len(tally.problems)}")
+        order = ["starting"] + [name for name, _ in command.milestones]
+        say("  kills by how far the work had come: "
+            + ", ".join(f"{k} {tally.phases[k]}" for k in order if k in tally.phases))
         for p in tally.problems:
             say("  " + p)
         tallies.append(tally)
@@ -280,11 +303,12 @@ def main(argv=None) -> int:
     p.add_argument("--per-chain", type=int, default=3, help="kills before a chain's run to the end")
     p.add_argument("--commands", nargs="+", choices=list(COMMANDS), default=list(COMMANDS))
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lines", type=int, default=400, help="lines of each corpus (more: longer runs)")
     p.add_argument("--json", type=Path, help="write the counts here")
     args = p.parse_args(argv)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="faults-") as tmp:
-        tallies = run(args.commands, args.kills, args.per_chain, args.seed, Path(tmp))
+        tallies = run(args.commands, args.kills, args.per_chain, args.seed, Path(tmp), args.lines)
     total = {k: sum(getattr(t, k) for t in tallies)
              for k in ("kills", "resumes", "resumes_completed", "identical_files", "compared_files", "chains",
                        "identical_chains")}
