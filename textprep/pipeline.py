@@ -15,11 +15,12 @@ Why it is fast: lemmatizing is the costly step and text is Zipf-distributed, so 
 pipeline keeps a cache ``form -> lemma`` and lemmatizes each distinct form once (45 thousand
 forms for 426 thousand tokens of Russian prose); every other token costs one dictionary
 lookup.  In :meth:`Pipeline.map` with ``workers > 1`` the calling process tokenizes a chunk
-of documents and finds the forms it has never seen; the lemmas the dictionary gives directly
-(:meth:`textprep.forms.FormMapper.known`) it looks up itself, and only the rest, which need
-pymorphy3's full analysis, go to ``workers - 1`` worker processes (to ``workers`` of them for
-stems and English lemmas, which have no such half).  The cache stays in this process; no
-form is ever lemmatized twice, and chunks come back in input order.
+of documents and finds the forms it has never seen.  Most of them it looks up in the
+dictionary itself (:meth:`textprep.forms.FormMapper.known`); those the dictionary does not
+know, which need pymorphy3's full analysis, and a share of the others go to ``workers - 1``
+worker processes (to ``workers`` of them for stems and English lemmas, which have no
+dictionary half).  The cache stays in this process; no form is ever lemmatized twice, and
+chunks come back in input order.
 """
 from __future__ import annotations
 
