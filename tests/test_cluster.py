@@ -176,6 +176,45 @@ def test_units_are_cut_only_where_one_starts(tmp_path, unit):
     assert [t for _, t in joined] == [t for _, t in documents(iter_lines(path), unit)]
 
 
+def test_the_guides_scheduler_and_worker_commands_run_as_written(wp, tmp_path):
+    """docs/cluster.md's last shell block: ``dask scheduler``, ``dask worker``, then a command
+    pointed at the scheduler, as three processes (on a free port instead of 8786)."""
+    import re
+
+    from textprep.cluster.session import probe_scheduler
+
+    block = re.findall(r"```bash\n(.*?)```", (ROOT / "docs" / "cluster.md").read_text(encoding="utf-8"), re.S)[-1]
+    port = str(_closed_port())
+    scheduler_cmd, worker_cmd, run_cmd = [line.replace("8786", port).split() for line in block.strip().splitlines()]
+    assert scheduler_cmd[0] == worker_cmd[0] == "dask" and run_cmd[0] == "textprep"
+    (tmp_path / "corpora").mkdir()
+    (tmp_path / "corpora" / "war_and_peace.txt").symlink_to(wp)
+    procs = [subprocess.Popen([str(BIN / cmd[0]), *cmd[1:]], cwd=tmp_path, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+             for cmd in (scheduler_cmd, worker_cmd)]
+    try:
+        from dask.distributed import Client
+
+        for _ in range(100):   # the scheduler takes a second or two to listen
+            try:
+                probe_scheduler(f"tcp://127.0.0.1:{port}", 1)
+                break
+            except ValueError:
+                time.sleep(0.2)
+        with Client(f"tcp://127.0.0.1:{port}", timeout=10, set_as_default=False) as client:
+            client.wait_for_workers(2, timeout=60)
+        done = subprocess.run([str(BIN / run_cmd[0]), *run_cmd[1:]], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+    finally:
+        for proc in procs:
+            os.killpg(proc.pid, 15)
+        for proc in procs:
+            proc.wait(timeout=30)
+    assert textprep_main(["vocab", str(wp), "-o", str(tmp_path / "one.json"), "--lemmatize"]) == 0
+    assert (tmp_path / "vocab.json").read_bytes() == (tmp_path / "one.json").read_bytes()
+
+
 # -- progress, errors, and no Dask without the flags ------------------------------------------------
 def test_progress_counts_partitions_done_out_of_all(scheduler, wp, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TEXTPREP_PROGRESS_INTERVAL", "0.001")
