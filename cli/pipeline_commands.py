@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
+import logging
 import typing
 
 from .cluster_commands import add_cluster_args, cluster_spec
 from .common import add_config_args, add_subparser
+
+log = logging.getLogger("embeddings.pipeline")
 
 #: the nested configs of RunConfig: reached by the flat flags of ``ALIASES``, not flags of their own
 NESTED = ("w2v", "lm")
@@ -34,7 +36,7 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
     from embeddings.job import run_pipeline, summary_lines
 
     config = _settings(args)
-    stages = run_pipeline(args.corpus, args.output, config, echo=lambda line: print(line, file=sys.stderr),
+    stages = run_pipeline(args.corpus, args.output, config, echo=log.info,   # -q silences the stages' lines
                           cluster=cluster_spec(args))
     for line in summary_lines(stages):
         print(line)

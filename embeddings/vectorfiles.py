@@ -90,9 +90,18 @@ def _header(line: bytes, path: Path) -> tuple[int, int]:
     return count, dim
 
 
+def _check_fits(count: int, dim: int, row_bytes: int, data: bytes, path: Path) -> None:
+    """Refuse a header whose rows could not fit in the file, before allocating them: a lying
+    header (``999999999999 8``) must not ask for terabytes."""
+    if count * row_bytes > len(data):
+        raise InputError(f"{path}: header says {count} words of dimension {dim}, more than the file's "
+                         f"{len(data)} bytes can hold")
+
+
 def _parse_text(data: bytes, path: Path) -> tuple[list[str], np.ndarray]:
     lines = data.split(b"\n")
     count, dim = _header(lines[0], path)
+    _check_fits(count, dim, 2 * dim + 2, data, path)   # a row is at least "w" and " 0" per value
     words: list[str] = []
     vectors = np.empty((count, dim), dtype=np.float32)
     body = [ln for ln in lines[1:] if ln.strip()]
@@ -114,6 +123,7 @@ def _parse_binary(data: bytes, path: Path, whole: bool = False) -> tuple[list[st
     end = data.find(b"\n")
     count, dim = _header(data[: end if end >= 0 else 80], path)
     pos, width = end + 1, 4 * dim
+    _check_fits(count, dim, width + 2, data, path)   # a row is at least "w", " " and the floats
     words: list[str] = []
     vectors = np.empty((count, dim), dtype=np.float32)
     for n in range(count):

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from textprep.errors import InputError
-from textprep.fileio import read_json, write_json
+from textprep.fileio import DiskFullError, read_json, write_json
 
 STATE_FILE = "state.json"
 
@@ -83,7 +83,12 @@ class RunState:
         if out.exists():
             _remove(out)
         start = time.perf_counter()
-        figures = body(out, scratch) or {}
+        try:
+            figures = body(out, scratch) or {}
+        except DiskFullError as exc:
+            if exc.filename == str(out):   # the artefact itself: named where the user will look for it
+                raise DiskFullError(self.dir / artefact) from None
+            raise
         if not out.exists():
             raise RuntimeError(f"stage {name!r} finished without writing {artefact}")
         final = self.dir / artefact

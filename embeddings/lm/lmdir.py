@@ -60,6 +60,9 @@ def read_config(lm_dir: str | Path) -> dict:
     if meta.get("version") != VERSION:
         raise InputError(f"{lm_dir / 'config.json'}: LM format version {meta.get('version')!r} is not supported "
                          f"by this toolkit (it reads version {VERSION}); retrain the model")
+    for key in ("config", "tokenizer"):
+        if not isinstance(meta.get(key, {}), dict):
+            raise InputError(f"{lm_dir / 'config.json'}: malformed LM config ({key!r} is not a JSON object)")
     return meta
 
 

@@ -6,6 +6,7 @@ one line on standard error (or exit 0), never a traceback.
 from __future__ import annotations
 
 import io
+import json
 import sys
 
 import pytest
@@ -73,3 +74,28 @@ def test_word2vec_on_standard_input_says_it_needs_a_file(capsys):
     assert rc == 2
     assert lines == ["embeddings: error: word2vec reads its corpus several times: "
                      "give a file, not '-' (standard input)"]
+
+
+@pytest.mark.parametrize("header, binary", [("3 99999999999", False), ("999999999999 2", False),
+                                            ("999999999999 2", True)])
+def test_a_vectors_header_that_lies_about_its_size_is_refused_before_allocating(header, binary, tmp_path, capsys):
+    # caught: "304 99999999999" made numpy try to allocate 111 TiB (a MemoryError traceback)
+    path = tmp_path / ("v.bin" if binary else "v.txt")
+    rows = [b"a " + (b"\x00\x00\x80\x3f" * 2 if binary else b"1 1") for _ in range(3)]
+    path.write_bytes(header.encode() + b"\n" + b"\n".join(rows) + b"\n")
+    rc, lines = run(embeddings_main, ["similar", str(path), "a"], capsys)
+    assert rc == 2
+    assert len(lines) == 1 and lines[0].startswith(f"embeddings: error: {path}: header says ")
+    assert lines[0].endswith(f"more than the file's {path.stat().st_size} bytes can hold")
+
+
+@pytest.mark.parametrize("key", ["tokenizer", "config"])
+def test_an_lm_config_whose_sections_are_not_objects_is_one_line(key, tmp_path, capsys):
+    # caught: "tokenizer": [1] in config.json ended in an AttributeError traceback
+    lm = tmp_path / "lm"
+    lm.mkdir()
+    meta = {"format": "embeddings.lm", "version": 1, "config": {}, "tokenizer": {}, key: [1]}
+    (lm / "config.json").write_text(json.dumps(meta), encoding="utf-8")
+    rc, lines = run(embeddings_main, ["lm", "generate", str(lm)], capsys)
+    assert rc == 2
+    assert lines == [f"embeddings: error: {lm / 'config.json'}: malformed LM config ({key!r} is not a JSON object)"]
