@@ -225,6 +225,7 @@ def test_progress_counts_partitions_done_out_of_all(scheduler, wp, tmp_path, mon
     assert n >= 15
     assert f"preprocess: {n}/{n} partition (100%)" in err
     assert f"preprocess: {n} of {n} partitions done on 2 Dask workers" in err
+    assert "Dask dashboard: http://" in err   # the fixture's scheduler serves one
 
 
 def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -118,7 +118,12 @@ class Session:
 
     @property
     def dashboard(self) -> str | None:
-        """The dashboard's address, where the scheduler serves one (it needs bokeh)."""
+        """The dashboard's address, where the scheduler serves one (its pages need bokeh: a local
+        cluster without it serves only a notice, so no link is given then)."""
+        import importlib.util
+
+        if self.cluster is not None and importlib.util.find_spec("bokeh") is None:
+            return None
         services = self.client.scheduler_info().get("services", {})
         return self.client.dashboard_link if "dashboard" in services else None
 
