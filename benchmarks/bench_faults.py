@@ -5,12 +5,13 @@
 
 For each command (``embeddings train w2v --checkpoint-dir``, ``embeddings lm train``,
 ``embeddings pipeline``, on small real text with one worker and one thread) it first runs the
-command once, uninterrupted, as the reference, and notes how long that took (T).  Then, in a
-fresh directory, it starts the same command, sends ``SIGKILL`` to its process group at a moment
-drawn uniformly from [0, T], checks the directory, and runs the same command again; each chain
-ends with a run that is left to finish::
+command once, uninterrupted, as the reference, noting when its first file appeared (W: the
+seconds before are imports, where a kill can only find an empty directory) and when it ended
+(T).  Then, in a fresh directory, it starts the same command, sends ``SIGKILL`` to its process
+group at a moment drawn uniformly from [W, T], checks the directory, and runs the same command
+again; each chain ends with a run that is left to finish::
 
-    start ─kill at U(0,T)─▶ check ─▶ same command ─kill─▶ check ─▶ ... ─▶ same command, to the end ─▶ compare
+    start ─kill at U(W,T)─▶ check ─▶ same command ─kill─▶ check ─▶ ... ─▶ same command, to the end ─▶ compare
 
 After every kill no file under a final name may be half written: each one either is byte for
 byte the reference's (the artefacts that do not depend on timing) or parses whole (JSON, PNG,
@@ -98,17 +99,21 @@ COMMANDS = {
 }
 
 
-def corpora(work: Path, lines: int = 400) -> dict[str, Path]:
-    """Small real texts: Penn Treebank sentences (already tokenized) and the start of War and Peace."""
+def corpora(work: Path, lines: dict[str, int] | None = None) -> dict[str, Path]:
+    """Small real texts, ``lines[command]`` lines each (400 unless given): Penn Treebank sentences
+    (already tokenized) for word2vec and the LM, the start of War and Peace for the pipeline."""
     from corpora import corpus_path
 
-    ptb = work / "ptb_start.txt"
-    with open(SHARED / "ptb.train.txt", encoding="utf-8") as fh:
-        ptb.write_text("".join(line for _, line in zip(range(lines), fh)), encoding="utf-8")
-    wp = work / "wp_start.txt"
-    text = corpus_path("war_and_peace").read_text(encoding="utf-8").splitlines()[:lines]
-    wp.write_text("\n".join(text) + "\n", encoding="utf-8")
-    return {"w2v": ptb, "lm": ptb, "pipeline": wp}
+    lines = {**dict.fromkeys(COMMANDS, 400), **(lines or {})}
+    texts = {}
+    for name in ("w2v", "lm"):
+        texts[name] = work / f"ptb_{lines[name]}.txt"
+        with open(SHARED / "ptb.train.txt", encoding="utf-8") as fh:
+            texts[name].write_text("".join(line for _, line in zip(range(lines[name]), fh)), encoding="utf-8")
+    texts["pipeline"] = work / f"wp_{lines['pipeline']}.txt"
+    text = corpus_path("war_and_peace").read_text(encoding="utf-8").splitlines()[:lines["pipeline"]]
+    texts["pipeline"].write_text("\n".join(text) + "\n", encoding="utf-8")
+    return texts
 
 
 def env() -> dict:
@@ -133,6 +138,10 @@ def run_and_kill(cmd: list[str], at: float) -> tuple[bool, int, str]:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
         return True, proc.returncode, ""
+    except BaseException:        # the harness itself stopped: leave nothing running
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
     return False, proc.returncode, err.decode("utf-8", "replace")
 
 
@@ -214,6 +223,7 @@ def check_finished(command: Command, folder: Path, reference: Path) -> tuple[lis
 class Tally:
     command: str
     reference_seconds: float = 0.0
+    writing_from: float = 0.0       # when the reference run wrote its first file
     kills: int = 0
     phases: dict[str, int] = field(default_factory=dict)   # kills by how far the killed run had come
     killed_again: int = 0           # kills that hit a resumed run
@@ -226,21 +236,38 @@ class Tally:
     problems: list[str] = field(default_factory=list)
 
 
-def reference_run(command: Command, corpus: Path, folder: Path) -> float:
-    rc, seconds, err = run_to_end(command.line(corpus, folder))
-    if rc != 0:
-        raise SystemExit(f"{command.name}: the reference run failed ({rc}): {err[-2000:]}")
-    return seconds
+def reference_run(command: Command, corpus: Path, folder: Path) -> tuple[float, float]:
+    """Run ``command`` uninterrupted into ``folder``: (seconds until its first file appeared, seconds in all)."""
+    proc = subprocess.Popen(command.line(corpus, folder), env=env(), cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    t0 = time.perf_counter()
+    writing = None
+    try:
+        while proc.poll() is None:
+            if writing is None and any(p.is_file() for p in folder.rglob("*")):  # its lock, the first
+                writing = time.perf_counter() - t0
+            time.sleep(0.005)
+        seconds = time.perf_counter() - t0
+        err = proc.stderr.read().decode("utf-8", "replace")
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stderr.close()
+    if proc.returncode != 0:
+        raise SystemExit(f"{command.name}: the reference run failed ({proc.returncode}): {err[-2000:]}")
+    return (writing if writing is not None else 0.0), seconds
 
 
-def chain(command: Command, corpus: Path, folder: Path, reference: Path, seconds: float, kills: int,
+def chain(command: Command, corpus: Path, folder: Path, reference: Path, window: tuple[float, float], kills: int,
           rng: random.Random, tally: Tally) -> None:
-    """Up to ``kills`` kills of the same command in ``folder``, then a run to the end."""
+    """Up to ``kills`` kills of the same command in ``folder``, each at a moment drawn uniformly from
+    ``window`` (seconds after the start), then a run to the end."""
     line = command.line(corpus, folder)
     done = 0
     while True:
         if done < kills:
-            at = rng.uniform(0, seconds)
+            at = rng.uniform(*window)
             killed, rc, err = run_and_kill(line, at)
         else:
             killed, (rc, _, err) = False, run_to_end(line)
@@ -267,7 +294,7 @@ def chain(command: Command, corpus: Path, folder: Path, reference: Path, seconds
     tally.problems += [f"{command.name}: {p}" for p in problems]
 
 
-def run(names: list[str], kills: int, per_chain: int, seed: int, work: Path, lines: int = 400,
+def run(names: list[str], kills: int, per_chain: int, seed: int, work: Path, lines: dict[str, int] | None = None,
         say=print) -> list[Tally]:
     rng = random.Random(seed)
     texts = corpora(work, lines)
@@ -275,16 +302,18 @@ def run(names: list[str], kills: int, per_chain: int, seed: int, work: Path, lin
     for name in names:
         command = COMMANDS[name]
         reference = work / f"{name}-reference"
-        tally = Tally(name, reference_seconds=reference_run(command, texts[name], reference))
+        writing, seconds = reference_run(command, texts[name], reference)
+        tally = Tally(name, reference_seconds=seconds, writing_from=writing)
         n = 0
         while tally.kills < kills:
             folder = work / f"{name}-{n}"
-            chain(command, texts[name], folder, reference, tally.reference_seconds,
+            chain(command, texts[name], folder, reference, (writing, seconds),
                   min(per_chain, kills - tally.kills), rng, tally)
             shutil.rmtree(folder, ignore_errors=True)
             n += 1
-        say(f"{name}: reference {tally.reference_seconds:.1f} s; kills injected {tally.kills} ({tally.killed_again} "
-            f"of them in resumed runs), resumes completed {tally.resumes_completed}/{tally.resumes}, "
+        say(f"{name}: reference {seconds:.1f} s (writing from {writing:.1f} s); kills injected {tally.kills} "
+            f"({tally.killed_again} of them in resumed runs), resumes completed "
+            f"{tally.resumes_completed}/{tally.resumes}, "
             f"bit-identical final artefacts "
             f"{tally.identical_files}/{tally.compared_files} ({tally.identical_chains}/{tally.chains} chains), "
             f"problems {len(tally.problems)}")
@@ -303,12 +332,14 @@ def main(argv=None) -> int:
     p.add_argument("--per-chain", type=int, default=3, help="kills before a chain's run to the end")
     p.add_argument("--commands", nargs="+", choices=list(COMMANDS), default=list(COMMANDS))
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--lines", type=int, default=400, help="lines of each corpus (more: longer runs)")
+    p.add_argument("--lines", type=int, nargs=3, default=[400, 400, 400], metavar=("W2V", "LM", "PIPELINE"),
+                   help="lines of each command's corpus (more: longer runs, more kills inside training)")
     p.add_argument("--json", type=Path, help="write the counts here")
     args = p.parse_args(argv)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="faults-") as tmp:
-        tallies = run(args.commands, args.kills, args.per_chain, args.seed, Path(tmp), args.lines)
+        tallies = run(args.commands, args.kills, args.per_chain, args.seed, Path(tmp),
+                      dict(zip(["w2v", "lm", "pipeline"], args.lines)))
     total = {k: sum(getattr(t, k) for t in tallies)
              for k in ("kills", "resumes", "resumes_completed", "identical_files", "compared_files", "chains",
                        "identical_chains")}

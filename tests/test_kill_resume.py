@@ -30,12 +30,12 @@ def texts(tmp_path_factory, shared_data) -> dict[str, Path]:
 def test_three_kills_at_random_moments_and_the_same_command_ends_as_an_uninterrupted_run(name, texts, tmp_path):
     command = faults.COMMANDS[name]
     reference = tmp_path / "reference"
-    seconds = faults.reference_run(command, texts[name], reference)
+    window = faults.reference_run(command, texts[name], reference)    # from its first file to its end
     tally = faults.Tally(name)
     rng = random.Random(f"{name}-15")
     folder = 0
     while tally.kills < 3:
-        faults.chain(command, texts[name], tmp_path / f"run{folder}", reference, seconds, 3 - tally.kills, rng, tally)
+        faults.chain(command, texts[name], tmp_path / f"run{folder}", reference, window, 3 - tally.kills, rng, tally)
         folder += 1
     assert tally.problems == []
     assert tally.kills == 3 and tally.resumes_completed == tally.resumes >= 1

@@ -57,13 +57,12 @@ def train_lm(corpus, config: LMConfig, out_dir, valid=None, bpe_model=None, init
         if rank == 0:
             stack.enter_context(DirectoryLock(out_dir, "LM directory"))
         stack.enter_context(fit_torch_threads())
-        if world == 1:  # several processes must stop at the same step: plain Ctrl-C there
-            stack.enter_context(interrupt.safe_points())
-        return _train(corpus, config, out_dir, valid, bpe_model, init_vectors, resume, dev, rank, world, progress)
+        return _train(corpus, config, out_dir, valid, bpe_model, init_vectors, resume, dev, rank, world, progress,
+                      stack)
 
 
 def _train(corpus, config: LMConfig, out_dir: Path, valid, bpe_model, init_vectors, resume: bool,
-           dev: torch.device, rank: int, world: int, progress: bool) -> list[dict]:
+           dev: torch.device, rank: int, world: int, progress: bool, guards: contextlib.ExitStack) -> list[dict]:
     main = rank == 0
     lines = read_lines(corpus)
     if not any(line.strip() for line in lines):
@@ -122,6 +121,8 @@ def _train(corpus, config: LMConfig, out_dir: Path, valid, bpe_model, init_vecto
     stop_time = t_start + 60 * config.max_minutes if config.max_minutes else None
     out_of_time = False
     last_plot = t_start
+    if world == 1:  # from here Ctrl-C waits for a step's end (several processes: plain Ctrl-C)
+        guards.enter_context(interrupt.safe_points())
 
     for epoch in range(start_epoch, config.epochs + 1):
         if config.schedule == "cosine":

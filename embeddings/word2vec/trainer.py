@@ -76,10 +76,8 @@ def train_word2vec(
             if checkpoint_dir is not None and group.main:
                 stack.enter_context(DirectoryLock(checkpoint_dir, "word2vec checkpoint directory"))
             stack.enter_context(fit_torch_threads(config.threads))
-            if group.world == 1:  # several processes must stop at the same step: plain Ctrl-C there
-                stack.enter_context(interrupt.safe_points())
             return _train(token_corpus, config, checkpoint_dir, resume, progress, cache_dir, fingerprint, group,
-                          resolve_device(device_name))
+                          resolve_device(device_name), stack)
     finally:
         leave(group)
 
@@ -103,7 +101,7 @@ def _corpus(token_corpus, config: Word2VecConfig, cache_dir, fingerprint, group:
 
 
 def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, progress: bool, cache_dir,
-           fingerprint, group: Group, device: torch.device) -> KeyedVectors:
+           fingerprint, group: Group, device: torch.device, guards: contextlib.ExitStack) -> KeyedVectors:
     corpus = _corpus(token_corpus, config, cache_dir, fingerprint, group)
     vocab = corpus.vocab
     if len(vocab) < 2:
@@ -133,6 +131,8 @@ def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, p
                        enabled=progress and group.main, desc="word2vec", smoothing=0.1)
     threads_before = torch.get_num_threads()
     t0 = time.perf_counter()
+    if group.world == 1:  # from here Ctrl-C waits for a block's end (several processes: plain Ctrl-C)
+        guards.enter_context(interrupt.safe_points())
     try:
         if workers > 1:
             torch.set_num_threads(1)  # Hogwild workers each run single-threaded ops
