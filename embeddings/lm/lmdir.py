@@ -104,6 +104,10 @@ def load_checkpoint(lm_dir: Path, device: torch.device) -> dict | None:
         ck = torch.load(path, map_location=device, weights_only=True)
     except Exception as exc:  # torch raises several types for damaged files
         raise InputError(f"{path}: unreadable checkpoint ({exc})") from None
+    number = (int, float)
+    kinds = {"model": dict, "optimizer": dict, "epoch": int, "best": number, "bad": int, "lr": number}
+    if not isinstance(ck, dict) or any(not isinstance(ck.get(k), t) for k, t in kinds.items()):
+        raise InputError(f"{path}: not a language-model checkpoint (expected {', '.join(kinds)})")
     epoch = int(ck["epoch"])
     records = read_json(lm_dir / HISTORY, "training history") if (lm_dir / HISTORY).exists() else []
     # a record beyond the checkpoint is an epoch whose checkpoint was never written: it trains again

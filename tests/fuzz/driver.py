@@ -22,8 +22,8 @@ import time
 import zlib
 from pathlib import Path
 
-from . import hostile
-from .commands import Files, command_lines, commands, share
+from . import broken_models, hostile
+from .commands import SKIP, Files, command_lines, commands, share
 from .runner import Invocation, Runner, preload
 
 
@@ -37,6 +37,8 @@ def build_fixtures(folder: Path, runner: Runner, big_line_bytes: int) -> Files:
                         "8", "--layers", "1", "--word-tokenizer", "whitespace", "--no-progress"]),
         ("embeddings", ["lm", "train", ok, "-o", str(good / "ngram"), "--arch", "ngram", "--word-tokenizer",
                         "whitespace", "--no-progress"]),
+        ("embeddings", ["train", "w2v", ok, "--skipgram", "--epochs", "1", "--dim", "8", "--no-progress", "-o",
+                        str(good / "w2v.txt"), "--checkpoint-dir", str(good / "w2v_ckpt")]),
     ]:
         outcome = runner.run(Invocation(prog, argv), f"fixture-{len(list(good.glob('*')))}")
         if outcome.rc != 0 or outcome.problems:
@@ -45,8 +47,9 @@ def build_fixtures(folder: Path, runner: Runner, big_line_bytes: int) -> Files:
     return Files(
         text=text,
         vectors=hostile.write_vectors(folder / "vectors", words[:300] + ["king", "queen", "man", "woman"]),
-        bpe=hostile.derive_bpe(good / "bpe", folder / "bpe"),
-        lm=hostile.derive_lm(good / "lm", good / "ngram", folder / "lm"),
+        bpe=broken_models.derive_bpe(good / "bpe", folder / "bpe"),
+        lm=broken_models.derive_lm(good / "lm", good / "ngram", folder / "lm"),
+        w2v=broken_models.derive_w2v(good / "w2v_ckpt", folder / "w2v"),
         misc=hostile.write_misc(folder / "misc"),
     )
 
@@ -155,7 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--memory-mb", type=int, default=4096, help="address space one invocation may add")
     ap.add_argument("--scratch", type=Path, help="work folder (default: a temporary one, removed at the end)")
     ap.add_argument("--json", type=Path, help="also write the counts and problems to this file")
+    ap.add_argument("--skip-flag", action="append", default=[], metavar="DEST",
+                    help="never draw this flag (its dest, e.g. dask_workers); may be repeated")
     args = ap.parse_args(argv)
+    SKIP.update(args.skip_flag)
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="fuzz-"))
     try:
         result = fuzz(args.n, args.seed, scratch, int(args.big_line_mb * 2**20), args.timeout, args.memory_mb)

@@ -99,3 +99,17 @@ def test_an_lm_config_whose_sections_are_not_objects_is_one_line(key, tmp_path, 
     rc, lines = run(embeddings_main, ["lm", "generate", str(lm)], capsys)
     assert rc == 2
     assert lines == [f"embeddings: error: {lm / 'config.json'}: malformed LM config ({key!r} is not a JSON object)"]
+
+
+@pytest.mark.parametrize("content", [[1, 2], {"epoch": 1}, {"model": 1, "optimizer": {}, "epoch": 1, "best": 1.0,
+                                                            "bad": 0, "lr": 1.0}])
+def test_an_lm_checkpoint_of_another_structure_is_refused_naming_it(content, tmp_path):
+    # caught: a checkpoint.pt holding a list ended ``lm train --resume`` in a TypeError traceback
+    import torch
+
+    from embeddings.lm.lmdir import load_checkpoint
+    from textprep.errors import InputError
+
+    torch.save(content, tmp_path / "checkpoint.pt")
+    with pytest.raises(InputError, match="checkpoint.pt: not a language-model checkpoint"):
+        load_checkpoint(tmp_path, torch.device("cpu"))
