@@ -103,7 +103,7 @@ def load_checkpoint(lm_dir: Path, device: torch.device) -> dict | None:
     try:
         ck = torch.load(path, map_location=device, weights_only=True)
     except Exception as exc:  # torch raises several types for damaged files
-        raise InputError(f"{path}: unreadable checkpoint ({exc})") from None
+        raise InputError(f"{path}: unreadable checkpoint ({exc or type(exc).__name__})") from None
     number = (int, float)
     kinds = {"model": dict, "optimizer": dict, "epoch": int, "best": number, "bad": int, "lr": number}
     if not isinstance(ck, dict) or any(not isinstance(ck.get(k), t) for k, t in kinds.items()):

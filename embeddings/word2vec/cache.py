@@ -151,6 +151,8 @@ def open_cache(folder: str | Path, fingerprint: dict) -> CorpusCache | None:
         meta = read_json(meta_path, "corpus cache metadata")
     except ValueError as exc:
         meta, why = {}, str(exc)
+    if not isinstance(meta, dict):
+        meta, why = {}, "meta.json is not a JSON object"
     if why is None and (meta.get("format") != FORMAT or meta.get("version") != VERSION):
         why = f"format {meta.get('format')!r} version {meta.get('version')!r} is not this toolkit's"
     elif why is None and meta.get("fingerprint") != fingerprint:
@@ -158,9 +160,10 @@ def open_cache(folder: str | Path, fingerprint: dict) -> CorpusCache | None:
                          if (meta.get("fingerprint") or {}).get(k) != fingerprint.get(k))
         why = f"it was made from another input or settings ({', '.join(changed)})"
     if why is None:
-        for name, n, width in (("ids.u32", meta["n_ids"], 4), ("ends.u64", meta["n_sentences"], 8)):
+        for name, n, width in (("ids.u32", meta.get("n_ids"), 4), ("ends.u64", meta.get("n_sentences"), 8)):
             p = folder / name
-            if not p.exists() or p.stat().st_size != n * width:
+            if type(n) is not int or not isinstance(meta.get("n_tokens"), int) or not p.exists() \
+                    or p.stat().st_size != n * width:
                 why = f"{name} is missing or truncated"
                 break
     if why is None and _digest(folder / "ids.u32") != meta.get("ids_digest"):

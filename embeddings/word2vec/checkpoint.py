@@ -47,6 +47,8 @@ def load_checkpoint(folder: Path, config: Word2VecConfig, vocab: Vocabulary,
         log.info("no checkpoint in %s; starting from scratch", folder)
         return 0
     saved = read_json(folder / "config.json", "checkpoint config")
+    if not isinstance(saved, dict):
+        raise InputError(f"{folder / 'config.json'}: malformed checkpoint config (not a JSON object)")
     mine = config.to_dict()
     differs = [k for k in mine if k not in RUNTIME_FIELDS and saved.get(k) != mine[k]]
     if differs:
@@ -57,9 +59,15 @@ def load_checkpoint(folder: Path, config: Word2VecConfig, vocab: Vocabulary,
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several types for damaged files
-        raise InputError(f"{path}: unreadable checkpoint ({exc})") from None
-    tables.load_state_dict({k: state[k] for k in ("w_in", "w_out") if k in state})
-    gen.set_state(state["rng"])
-    done = int(state["epochs_done"])
+        raise InputError(f"{path}: unreadable checkpoint ({exc or type(exc).__name__})") from None
+    tensors = ("w_in", "w_out", "rng", "epochs_done")
+    if not isinstance(state, dict) or not all(isinstance(state.get(k), torch.Tensor) for k in tensors):
+        raise InputError(f"{path}: not a word2vec checkpoint (expected the tensors {', '.join(tensors)})")
+    try:
+        tables.load_state_dict({k: state[k] for k in ("w_in", "w_out")})
+        gen.set_state(state["rng"])
+        done = int(state["epochs_done"])
+    except (InputError, RuntimeError, ValueError) as exc:   # tables of another shape, a foreign random state
+        raise InputError(f"{path}: does not fit this run ({' '.join(str(exc).split())})") from None
     log.info("resuming from %s after %d epochs", folder, done)
     return done

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +115,57 @@ def test_an_lm_checkpoint_of_another_structure_is_refused_naming_it(content, tmp
     torch.save(content, tmp_path / "checkpoint.pt")
     with pytest.raises(InputError, match="checkpoint.pt: not a language-model checkpoint"):
         load_checkpoint(tmp_path, torch.device("cpu"))
+
+
+@pytest.fixture(scope="module")
+def w2v_checkpoint(tmp_path_factory):
+    """A word2vec run with its checkpoint folder, and the command that resumes it."""
+    work = tmp_path_factory.mktemp("w2v")
+    corpus = work / "c.txt"
+    corpus.write_text("князь андрей и пьер\nпьер и наташа\n" * 30, encoding="utf-8")
+    argv = ["-q", "train", "w2v", str(corpus), "--skipgram", "--dim", "4", "--epochs", "1", "--min-count", "1",
+            "--tokenized", "--no-progress", "-o", str(work / "v.txt"), "--checkpoint-dir", str(work / "ckpt")]
+    assert embeddings_main(argv) == 0
+    return work / "ckpt", argv
+
+
+def _resume(w2v_checkpoint, tmp_path, capsys, change) -> tuple[int, list[str], Path]:
+    ckpt, argv = w2v_checkpoint
+    mine = tmp_path / "ckpt"
+    shutil.copytree(ckpt, mine)
+    change(mine)
+    argv = [str(mine) if a == str(ckpt) else a for a in argv]
+    return *run(embeddings_main, [*argv, "--resume"], capsys), mine
+
+
+@pytest.mark.parametrize("content", ["list", "no rng", "epochs as text", "foreign rng"])
+def test_a_word2vec_checkpoint_of_another_structure_is_refused_naming_it(content, w2v_checkpoint, tmp_path, capsys):
+    # caught: a checkpoint without "rng", or with a foreign random state, ended ``--resume`` in a traceback
+    import torch
+
+    def change(folder):
+        state = torch.load(folder / "checkpoint.pt", weights_only=True)
+        bad = {"list": [1, 2], "no rng": {k: v for k, v in state.items() if k != "rng"},
+               "epochs as text": {**state, "epochs_done": "many"},
+               "foreign rng": {**state, "rng": torch.zeros(3, dtype=torch.uint8)}}[content]
+        torch.save(bad, folder / "checkpoint.pt")
+
+    rc, lines, folder = _resume(w2v_checkpoint, tmp_path, capsys, change)
+    assert rc == 2 and len(lines) == 1
+    assert lines[0].startswith(f"embeddings: error: {folder / 'checkpoint.pt'}: ")
+
+
+def test_a_word2vec_checkpoint_config_that_is_not_an_object_is_one_line(w2v_checkpoint, tmp_path, capsys):
+    # caught: config.json holding a list ended ``--resume`` in an AttributeError traceback
+    rc, lines, folder = _resume(w2v_checkpoint, tmp_path, capsys, lambda f: (f / "config.json").write_text("[1]"))
+    assert rc == 2
+    assert lines == [f"embeddings: error: {folder / 'config.json'}: malformed checkpoint config (not a JSON object)"]
+
+
+@pytest.mark.parametrize("meta", ["[]", '{"format": "embeddings.word2vec.cache", "version": 1, "n_tokens": "x"}'])
+def test_a_corpus_cache_with_malformed_metadata_is_made_again(meta, w2v_checkpoint, tmp_path, capsys):
+    # caught: a meta.json holding a list ended the run in an AttributeError traceback
+    rc, lines, folder = _resume(w2v_checkpoint, tmp_path, capsys,
+                                lambda f: (f / "corpus" / "meta.json").write_text(meta))
+    assert rc == 0, lines
+    assert (folder / "corpus" / "meta.json").read_text() != meta
