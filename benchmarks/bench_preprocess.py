@@ -152,7 +152,7 @@ def profile(docs: list[str]) -> None:
     new = list(dict.fromkeys(itertools.chain.from_iterable(toks)))
     t = lap(f"find the {len(new):,} distinct forms", t)
     outs = [mapper.known(w) for w in new]
-    t = lap(f"dictionary lookups ({sum(x is not None for x in outs):,} known forms)", t)
+    t = lap(f"dictionary lookups of the {len(new):,} forms ({sum(x is not None for x in outs):,} known)", t)
     pipe._form_mapper()._base.load_analyzer()
     t = lap("load pymorphy3's full analyzer (a worker)", t)
     hard = [w for w, x in zip(new, outs) if x is None]
