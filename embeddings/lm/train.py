@@ -102,8 +102,12 @@ def _train(corpus, config: LMConfig, out_dir: Path, valid, bpe_model, init_vecto
     best, bad, start_epoch = math.inf, 0, 1
     ck = load_checkpoint(out_dir, dev) if resume else None
     if ck is not None:
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["optimizer"])
+        try:
+            model.load_state_dict(ck["model"])
+            opt.load_state_dict(ck["optimizer"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as exc:   # a checkpoint of another model
+            why = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise InputError(f"{out_dir / 'checkpoint.pt'}: does not fit this model ({why})") from None
         history, best, bad = ck["history"], float(ck["best"]), int(ck["bad"])
         lr = float(ck["lr"])  # a plateau decay made before the interruption stays
         start_epoch = int(ck["epoch"]) + 1

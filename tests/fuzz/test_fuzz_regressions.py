@@ -169,3 +169,21 @@ def test_a_corpus_cache_with_malformed_metadata_is_made_again(meta, w2v_checkpoi
                                 lambda f: (f / "corpus" / "meta.json").write_text(meta))
     assert rc == 0, lines
     assert (folder / "corpus" / "meta.json").read_text() != meta
+
+
+def test_resuming_from_the_checkpoint_of_another_model_is_one_line(tmp_path, capsys):
+    # caught: a checkpoint.pt with the expected keys but another model's weights ended
+    # ``lm train --resume`` in load_state_dict's RuntimeError traceback
+    import torch
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("князь андрей и пьер\nпьер и наташа\n" * 30, encoding="utf-8")
+    lm = tmp_path / "lm"
+    argv = ["-q", "lm", "train", str(corpus), "-o", str(lm), "--epochs", "1", "--hidden", "4", "--emb-dim", "4",
+            "--layers", "1", "--word-tokenizer", "whitespace", "--no-progress"]
+    assert embeddings_main(argv) == 0
+    state = torch.load(lm / "checkpoint.pt", weights_only=True)
+    torch.save({**state, "model": {"x": torch.zeros(2)}}, lm / "checkpoint.pt")
+    rc, lines = run(embeddings_main, [*argv, "--resume"], capsys)
+    assert rc == 2 and len(lines) == 1
+    assert lines[0].startswith(f"embeddings: error: {lm / 'checkpoint.pt'}: does not fit this model (")
