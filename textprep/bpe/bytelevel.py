@@ -70,8 +70,11 @@ GPT2_SPLIT = re.compile(r"""'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|
 # numbers outside Nd (``²``, ``½``, Roman numerals: No, Nl) as letters, where Rust counts them
 # as numbers, and Python's \s holds U+001C..U+001F, which Rust's does not.  Text holding such a
 # character (or any character beyond the BMP, checked cheaply as one range) is split by a
-# pattern that spells Rust's sets out; it is slower, so it is built on first use.
-_ODD = re.compile(f"[{_numbers_not_nd(0, 0x10000)}\x1c-\x1f\U00010000-\U0010ffff]")
+# pattern that spells Rust's sets out; it is slower, so it is built on first use.  So is the
+# test for those characters: scanning the BMP for them costs every command's start otherwise.
+@functools.cache
+def _odd() -> re.Pattern:
+    return re.compile(f"[{_numbers_not_nd(0, 0x10000)}\x1c-\x1f\U00010000-\U0010ffff]")
 
 
 @functools.cache
@@ -84,7 +87,7 @@ def _exact_split() -> re.Pattern:
 
 def gpt2_pieces(text: str) -> list[str]:
     """GPT-2's pieces of ``text``, as ``tokenizers``' ``ByteLevel`` cuts them: ``"Hi you"`` -> ``["Hi", " you"]``."""
-    if _ODD.search(text) is None:
+    if _odd().search(text) is None:
         return GPT2_SPLIT.findall(text)
     return _exact_split().findall(text)
 

@@ -14,6 +14,7 @@ Join_Control) and ``\\s`` (White_Space).
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -66,7 +67,10 @@ def _odd_bmp_class() -> str:
     return f"[{parts}\U00010000-\U0010ffff]"
 
 
-_ODD = re.compile(_odd_bmp_class())
+@functools.cache
+def _odd() -> re.Pattern:
+    # built on first use: the scan of the BMP costs tens of ms, which every command's start would pay
+    return re.compile(_odd_bmp_class())
 
 
 def _exact_whitespace_split(text: str) -> list[str]:
@@ -93,9 +97,10 @@ def _exact_whitespace_split(text: str) -> list[str]:
 
 def whitespace_split(text: str) -> list[str]:
     """Split like ``tokenizers``' ``Whitespace``: ``"Hi, you!"`` -> ``["Hi", ",", "you", "!"]``."""
-    if _ODD.search(text) is None:
+    odd = _odd()
+    if odd.search(text) is None:
         return FAST_WS.findall(text)
     out: list[str] = []
     for line in text.split("\n"):
-        out.extend(FAST_WS.findall(line) if _ODD.search(line) is None else _exact_whitespace_split(line))
+        out.extend(FAST_WS.findall(line) if odd.search(line) is None else _exact_whitespace_split(line))
     return out
