@@ -52,6 +52,19 @@ def _load(path: str):
 
 # -- train w2v ---------------------------------------------------------------------------
 def cmd_train_w2v(args: argparse.Namespace) -> int:
+    if args.backend == "gensim" or int(os.environ.get("RANK", "0")) != 0:
+        return _train_w2v(args)
+    from textprep.runlock import DirectoryLock, remove_temporaries
+
+    # the checkpoint folder's lock guards the whole command: the corpus cache, training and the
+    # vectors (what a killed run left half written of those is removed under it)
+    with DirectoryLock(Path(args.checkpoint_dir or str(args.output) + ".ckpt"), "word2vec checkpoint directory"):
+        out = Path(args.output)
+        remove_temporaries(out.parent, [out.name, out.name + ".json"])
+        return _train_w2v(args)
+
+
+def _train_w2v(args: argparse.Namespace) -> int:
     from embeddings.word2vec import train_word2vec
 
     if args.corpus == "-":

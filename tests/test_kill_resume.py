@@ -70,3 +70,21 @@ def test_a_run_killed_after_it_stopped_early_trains_no_further_epoch_when_resume
     resumed = train_lm(texts["lm"], config, lm_dir, resume=True, device="cpu", progress=False)
     assert [h["epoch"] for h in resumed] == [h["epoch"] for h in done]
     assert (lm_dir / "model.safetensors").read_bytes() == weights
+
+
+def test_a_word2vec_run_killed_while_writing_its_vectors_leaves_no_temporary_file_once_resumed(texts, tmp_path,
+                                                                                             one_torch_thread):
+    # the vectors are written beside the output, outside the checkpoint folder that the run sweeps:
+    # the half-written copy a kill left there stayed for good
+    from cli.embeddings import main
+
+    out = tmp_path / "vectors.txt"
+    left = [tmp_path / ".vectors.txt.js0i5gps.tmp", tmp_path / ".vectors.txt.json.k2j_x9ab.tmp"]
+    for path in left:
+        path.write_text("12 16\nthe 0.1")                 # what such a kill leaves
+    (tmp_path / ".notes.txt.abcdefgh.tmp").write_text("another program's")
+    argv = ["train", "w2v", str(texts["w2v"]), "--skipgram", "--tokenized", "--dim", "8", "--epochs", "1",
+            "--min-count", "2", "--device", "cpu", "--resume", "-o", str(out), "--no-progress"]
+    assert main(argv) == 0
+    assert not any(p.exists() for p in left) and (tmp_path / ".notes.txt.abcdefgh.tmp").exists()
+    assert out.read_text(encoding="utf-8").split("\n", 1)[0].endswith(" 8")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cli.embeddings import main
-from textprep.runlock import LOCK_NAME, DirectoryInUse, DirectoryLock
+from textprep.runlock import LOCK_NAME, DirectoryInUse, DirectoryLock, remove_temporaries
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,10 +23,10 @@ import os, sys, time
 from textprep.runlock import DirectoryLock
 folder, lock_file, fork = sys.argv[1], sys.argv[2] or None, sys.argv[3] == "fork"
 DirectoryLock(folder, lock_file=lock_file).acquire()
-if fork and os.fork() == 0:
+if not fork or os.fork() == 0:
+    print("held", flush=True)   # with fork, the worker says it: it has started (and run its fork hooks)
     time.sleep(60)
     os._exit(0)
-print("held", flush=True)
 time.sleep(60)
 """
 
@@ -124,12 +124,30 @@ def test_taking_the_lock_clears_what_killed_writers_left_half_written(tmp_path):
         assert [p.exists() for p in left] == [False, False] and all(p.exists() for p in kept)
 
 
+def test_only_the_leftovers_of_the_named_files_go_when_names_are_given(tmp_path):
+    left = [tmp_path / ".vectors.txt.js0i5gps.tmp", tmp_path / ".vectors.txt.json.abcdefgh.tmp"]
+    kept = [tmp_path / ".other.txt.abcdefgh.tmp", tmp_path / "vectors.txt"]
+    for p in left + kept:
+        p.write_text("x")
+    assert sorted(remove_temporaries(tmp_path, ["vectors.txt", "vectors.txt.json"])) == sorted(left)
+    assert all(p.exists() for p in kept)
+
+
+def test_the_lock_nests_within_one_process(tmp_path):
+    # a command holds its checkpoint folder while the library function it calls takes it again
+    with DirectoryLock(tmp_path / "ckpt"):
+        with DirectoryLock(tmp_path / "ckpt"):
+            pass
+        assert (tmp_path / "ckpt" / LOCK_NAME).exists()       # still held by the outer one
+    assert not (tmp_path / "ckpt" / LOCK_NAME).exists()
+
+
 def test_after_a_release_the_same_object_can_lock_again(tmp_path):
     lock = DirectoryLock(tmp_path)
     for _ in range(2):
         with lock:
-            with pytest.raises(DirectoryInUse):      # the kernel's lock: refused within one process too
-                DirectoryLock(tmp_path).acquire()
+            assert (tmp_path / LOCK_NAME).read_text() == f"{os.getpid()}\n"
+        assert not (tmp_path / LOCK_NAME).exists()
 
 
 # -- the commands ----------------------------------------------------------------------------
@@ -141,9 +159,9 @@ def _corpus(tmp_path: Path) -> Path:
 
 def _refused(capsys, argv: list[str], pid: int, folder: Path) -> None:
     # what the command imports is not what is timed
-    import embeddings.job
-    import embeddings.lm
-    import embeddings.word2vec  # noqa: F401
+    import embeddings.job.run
+    import embeddings.lm.train
+    import embeddings.word2vec.trainer  # noqa: F401
 
     t0 = time.perf_counter()
     rc = main(argv)

@@ -28,15 +28,18 @@ import fcntl
 import os
 import re
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import InputError
 
 LOCK_NAME = ".lock"
-#: the temporary names of textprep.fileio's atomic writes: ``.{name}.{8 random chars}.tmp{suffix}``
-_TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp(\.[^.]+)?$")
+#: the temporary names of textprep.fileio's atomic writes: ``.NAME.XXXXXXXX.tmp`` (atomic_write) and
+#: ``.STEM.XXXXXXXX.tmp.SUFFIX`` (atomic_path), both for the final name NAME = STEM.SUFFIX
+_TEMPORARY = re.compile(r"^\.(?P<base>.+)\.[A-Za-z0-9_]{8}\.tmp(?P<suffix>\.[^.]+)?$")
 
 _held: set[int] = set()   # descriptors of the locks this process holds
+_depth: dict[str, int] = {}   # lock file -> how many DirectoryLock objects of this process hold it
 
 
 def _close_inherited() -> None:
@@ -46,6 +49,7 @@ def _close_inherited() -> None:
         with contextlib.suppress(OSError):
             os.close(fd)
     _held.clear()
+    _depth.clear()
 
 
 if hasattr(os, "register_at_fork"):
@@ -60,7 +64,8 @@ class DirectoryLock:
     """``with DirectoryLock(folder, "run directory"):`` — this process alone writes in ``folder``.
 
     ``what`` names the folder in the message a second process gets.  ``lock_file`` is the
-    lock's path when it is not ``folder/.lock``.
+    lock's path when it is not ``folder/.lock``.  Within one process the lock nests: a command
+    that holds it may call a library function that takes it again.
     """
 
     def __init__(self, folder: str | os.PathLike, what: str = "directory", lock_file: str | os.PathLike | None = None,
@@ -74,6 +79,11 @@ class DirectoryLock:
     def acquire(self) -> DirectoryLock:
         if self._fd is not None:
             raise RuntimeError(f"{self.path}: already held by this object")
+        key = os.path.abspath(self.path)
+        if _depth.get(key):
+            _depth[key] += 1
+            self._fd = -1      # nested: the outer holder keeps the file and the lock
+            return self
         for _ in range(100):
             self._made = not self.path.parent.exists()
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -103,6 +113,7 @@ class DirectoryLock:
             os.write(fd, f"{os.getpid()}\n".encode())
             self._fd = fd
             _held.add(fd)
+            _depth[key] = 1
             if self.sweep:
                 remove_temporaries(self.folder)
             return self
@@ -112,6 +123,9 @@ class DirectoryLock:
         """Remove the lock file, then let go of the lock (the order matters: see the module docstring)."""
         fd, self._fd = self._fd, None
         if fd is None:
+            return
+        _depth[os.path.abspath(self.path)] -= 1
+        if fd == -1:
             return
         _held.discard(fd)
         with contextlib.suppress(FileNotFoundError):
@@ -140,17 +154,24 @@ def _holder(fd: int) -> str:
     return "(unknown)"
 
 
-def remove_temporaries(folder: str | os.PathLike) -> list[Path]:
-    """Delete the leftovers of interrupted atomic writes under ``folder`` (recursively); returns them.
+def remove_temporaries(folder: str | os.PathLike, names: Iterable[str] | None = None) -> list[Path]:
+    """Delete the leftovers of interrupted atomic writes under ``folder`` (recursively), or only
+    those meant for the files ``names`` directly in it; returns them.
 
-    Only call this while holding the folder's lock: a live writer's temporary file has the same name.
+    Only call this while holding the lock that guards those files: a live writer's temporary
+    file has the same name.
     """
+    if names is not None:
+        names = set(names)
+        folder = Path(folder)
+        found = [(folder, f) for f in (os.listdir(folder) if folder.is_dir() else [])]
+    else:
+        found = [(Path(root), f) for root, _dirs, files in os.walk(folder) for f in files]
     gone: list[Path] = []
-    for root, _dirs, files in os.walk(folder):
-        for name in files:
-            if _TEMPORARY.match(name):
-                path = Path(root) / name
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-                    gone.append(path)
+    for root, name in found:
+        m = _TEMPORARY.match(name)
+        if m and (names is None or m["base"] + (m["suffix"] or "") in names):
+            with contextlib.suppress(FileNotFoundError):
+                (root / name).unlink()
+                gone.append(root / name)
     return gone
