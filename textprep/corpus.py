@@ -81,8 +81,11 @@ def iter_lines(path: str | os.PathLike, encoding: str = "utf-8") -> Iterator[str
     if str(path) == "-":
         if _wide(encoding):
             stream = codecs.getreader(encoding)(sys.stdin.buffer)
-            for line in stream:
-                yield line.rstrip("\r\n")
+            try:
+                for line in stream:
+                    yield line.rstrip("\r\n")
+            except UnicodeError as exc:   # UTF-16 without a BOM is a plain UnicodeError
+                raise InputError(f"<stdin>: not valid {encoding} ({getattr(exc, 'reason', exc)})") from None
         else:
             yield from _iter_binary_lines(sys.stdin.buffer, "<stdin>", encoding)
         return
@@ -92,8 +95,8 @@ def iter_lines(path: str | os.PathLike, encoding: str = "utf-8") -> Iterator[str
             try:
                 for line in fh:
                     yield line.rstrip("\r\n")
-            except UnicodeDecodeError as exc:
-                raise InputError(f"{path}: not valid {encoding} ({exc.reason})") from None
+            except UnicodeError as exc:   # UTF-16 without a BOM is a plain UnicodeError
+                raise InputError(f"{path}: not valid {encoding} ({getattr(exc, 'reason', exc)})") from None
         return
     with open(path, "rb") as fh:
         yield from _iter_binary_lines(fh, str(path), encoding)

@@ -187,3 +187,16 @@ def test_resuming_from_the_checkpoint_of_another_model_is_one_line(tmp_path, cap
     rc, lines = run(embeddings_main, [*argv, "--resume"], capsys)
     assert rc == 2 and len(lines) == 1
     assert lines[0].startswith(f"embeddings: error: {lm / 'checkpoint.pt'}: does not fit this model (")
+
+
+@pytest.mark.parametrize("stdin", [False, True])
+def test_utf16_without_a_bom_is_one_line(stdin, tmp_path, capsys, monkeypatch):
+    # caught: ``--encoding utf-16`` on a file without a byte order mark raised UnicodeError (not
+    # UnicodeDecodeError), which came out as a traceback
+    path = tmp_path / "c.txt"
+    path.write_text("князь андрей\n", encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(path.read_bytes())))
+    rc, lines = run(textprep_main, ["preprocess", "-" if stdin else str(path), "--encoding", "utf-16"], capsys)
+    assert rc == 2
+    name = "<stdin>" if stdin else str(path)
+    assert lines == [f"textprep: error: {name}: not valid utf-16 (UTF-16 stream does not start with BOM)"]
