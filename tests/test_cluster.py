@@ -98,6 +98,13 @@ def test_preprocess_output_is_byte_identical(scheduler, wp, tmp_path):
     assert one.count(b"\n") == sum(1 for _ in iter_lines(wp)) and one == dask
 
 
+def test_an_fsspec_url_reads_like_the_path(scheduler, wp, tmp_path):
+    url = wp.resolve().as_uri()   # file:///...: what s3:// or gs:// are to a worker with their backend
+    assert textprep_main(["vocab", str(wp), "-o", str(tmp_path / "one.json")]) == 0
+    assert textprep_main(["vocab", url, "-o", str(tmp_path / "url.json"), "--scheduler", scheduler, *SMALL]) == 0
+    assert (tmp_path / "one.json").read_bytes() == (tmp_path / "url.json").read_bytes()
+
+
 def test_preprocess_with_min_count_drops_the_same_rare_words(scheduler, wp, tmp_path):
     args = ["preprocess", str(wp), "--stem", "--min-count", "3"]
     _twice(textprep_main, args, (str(tmp_path / "one.txt"), str(tmp_path / "dask.txt")), scheduler)
