@@ -27,7 +27,7 @@ ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-32", "cp1251", "l
              "no-such-codec", "", "rot13", "base64", "idna", "hex"]
 DEVICES = ["cpu", "auto", "cuda", "cuda:3", "mps", "tpu", "", "cpu:0", "gpu"]
 WORDS = ["князь", "андрей", "пьер", "и", "the", "king", "nosuchword", "", " ", "ё", "<unk>", "a" * 10_000,
-         "\u202eлив", "👩\u200d👩\u200d👧", "e\u0301", "-", "+", "--", "1", "nan", "a b"]   # no NUL: argv cannot hold one
+         "\u202eлив", "👩\u200d👩\u200d👧", "e\u0301", "-", "+", "--", "1", "nan", "a b"]   # no NUL: argv has none
 SANE_WORDS = ["князь", "андрей", "пьер", "и", "в", "nosuchword"]
 EXPRESSIONS = ["князь - андрей + пьер", "князь + пьер", "- + -", "", "князь", "князь -", "+ князь + князь",
                "king - man + woman", "nosuchword - и + в", "князь -- пьер", "a" * 5000 + " + и"]

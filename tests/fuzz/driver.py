@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -162,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="never draw this flag (its dest, e.g. dask_workers); may be repeated")
     args = ap.parse_args(argv)
     SKIP.update(args.skip_flag)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # so that the running child is killed too
     scratch = args.scratch or Path(tempfile.mkdtemp(prefix="fuzz-"))
     try:
         result = fuzz(args.n, args.seed, scratch, int(args.big_line_mb * 2**20), args.timeout, args.memory_mb)

@@ -115,7 +115,12 @@ class Runner:
         pid = os.fork()
         if pid == 0:
             self._child(inv, work, out, err)   # never returns
-        status, rusage, timed_out, interrupted = self._wait(pid, inv, out, start)
+        try:
+            status, rusage, timed_out, interrupted = self._wait(pid, inv, out, start)
+        except BaseException:   # the driver stopped (Ctrl-C, SIGTERM): the child goes with it
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            raise
         seconds = time.monotonic() - start
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)     # workers the command left behind
