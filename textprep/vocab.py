@@ -10,11 +10,13 @@ import numbers
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .errors import InputError, UnknownWordError
 from .fileio import read_json, write_json
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 DEFAULT_SPECIALS = (PAD, UNK, BOS, EOS)
@@ -182,6 +184,8 @@ class Vocabulary:
 
         Sequences longer than ``max_len`` are cut; shorter ones are right-padded with ``<pad>``.
         """
+        import numpy as np  # here, not at the top: the command-line parsers import this module
+
         seqs = [self.encode(d, add_bos=add_bos, add_eos=add_eos) for d in docs]
         width = max((len(s) for s in seqs), default=0) if max_len is None else max_len
         mat = np.full((len(seqs), width), self.pad_id if seqs else 0, dtype=np.int64)
@@ -237,6 +241,24 @@ def check_max_df(max_df: float) -> None:
             raise InputError(f"max_df as a document count must be >= 1, got {max_df!r}")
     elif not 0.0 < max_df <= 1.0:
         raise InputError(f"max_df as a fraction must be in (0, 1], got {max_df!r} (give an int for a count)")
+
+
+def check_min_df(min_df: float) -> None:
+    """``InputError`` unless ``min_df`` follows scikit-learn's rule: a float in [0, 1] is a fraction
+    of the documents, an int >= 1 a number of them (checked before any pass over the documents).
+
+    >>> check_min_df(2.0)
+    Traceback (most recent call last):
+    ...
+    textprep.errors.InputError: min_df as a fraction must be in [0, 1], got 2.0 (give an int for a count)
+    """
+    if isinstance(min_df, bool) or not isinstance(min_df, (numbers.Integral, numbers.Real)):
+        raise InputError(f"min_df must be a fraction in [0, 1] or a document count, got {min_df!r}")
+    if isinstance(min_df, numbers.Integral):
+        if min_df < 1:
+            raise InputError(f"min_df as a document count must be >= 1, got {min_df!r}")
+    elif not 0.0 <= min_df <= 1.0:
+        raise InputError(f"min_df as a fraction must be in [0, 1], got {min_df!r} (give an int for a count)")
 
 
 def df_limit(max_df: float, n_docs: int) -> float:

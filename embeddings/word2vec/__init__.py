@@ -15,17 +15,17 @@
 from __future__ import annotations
 
 from .config import Word2VecConfig, default_batch_size
-from .corpus import EncodedCorpus, encode_corpus
 
-# The torch parts load on first use, so the config (and the CLI's --help) stays torch-free.
-_TORCH_NAMES = {"DeviceSampler": ".sampler", "train_word2vec": ".trainer"}
+# The rest loads on first use, so the config (and the CLI's --help) needs neither torch nor numpy.
+_LAZY_NAMES = {"DeviceSampler": ".sampler", "train_word2vec": ".trainer",
+               "EncodedCorpus": ".corpus", "encode_corpus": ".corpus"}
 
 
 def __getattr__(name: str):
-    if name in _TORCH_NAMES:
+    if name in _LAZY_NAMES:
         import importlib
 
-        return getattr(importlib.import_module(_TORCH_NAMES[name], __name__), name)
+        return getattr(importlib.import_module(_LAZY_NAMES[name], __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["DeviceSampler", "EncodedCorpus", "Word2VecConfig", "default_batch_size", "encode_corpus",
