@@ -130,3 +130,31 @@ def test_top_terms_and_matrix_file_round_trip(tmp_path):
     assert (sp.load_npz(path) != X).nnz == 0          # scipy reads the same file
     with pytest.raises(ValueError, match="no such file"):
         load_matrix(tmp_path / "none.npz")
+
+
+@pytest.mark.parametrize(("option", "value", "words"), [
+    ("max_df", 2.0, "max_df as a fraction must be in (0, 1], got 2.0"),
+    ("min_df", 1.5, "min_df as a fraction must be in [0, 1], got 1.5"),
+    ("min_df", 0, "min_df as a document count must be >= 1, got 0"),
+])
+def test_document_frequency_cut_offs_out_of_range_are_one_line_errors(option, value, words):
+    # scikit-learn's own check raised its InvalidParameterError, which reached the command line as
+    # a traceback; the cut-offs are now checked by the same rule as the vocabulary's max_df
+    from textprep.errors import InputError
+
+    with pytest.raises(InputError, match=words.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+        TfIdf(**{option: value}).fit(["a b", "b c"])
+
+
+def test_tfidf_command_with_a_float_max_df_above_one_exits_2_with_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    src = tmp_path / "docs.txt"
+    src.write_text("a b c\nb c d\n", encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "cli.textprep", "tfidf", str(src), "--max-df", "2.0",
+                          "-o", str(tmp_path / "tf")], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "textprep: error: max_df as a fraction must be in (0, 1], got 2.0 (give an int for a count)"]
+    assert not list(tmp_path.glob("tf*"))

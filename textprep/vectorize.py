@@ -38,6 +38,7 @@ from sklearn.utils.validation import check_is_fitted
 from .errors import InputError
 from .fileio import atomic_path
 from .pipeline import Pipeline, PipelineConfig
+from .vocab import check_max_df, check_min_df
 
 # the starts of CountVectorizer's messages when min_df/max_df leave no term
 _PRUNED = ("After pruning, no terms remain", "max_df corresponds to < documents than min_df")
@@ -101,6 +102,8 @@ class BagOfWords(TransformerMixin, BaseEstimator):
         return [next(tokens) if isinstance(d, str) else d for d in docs]
 
     def _counts_fit(self, docs) -> sp.csr_matrix:
+        check_min_df(self.min_df)    # scikit-learn's own check would come as its traceback, after the pass
+        check_max_df(self.max_df)
         self.analyzer_ = _Analyzer(_as_pipeline(self.pipeline))
         cv = CountVectorizer(
             analyzer=self.analyzer_,

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..pipeline import PipelineConfig
-from ..vocab import Vocabulary, check_max_df, df_limit
+from ..vocab import Vocabulary, check_max_df, check_min_df, df_limit
 from . import tasks
 from .partitions import PARTITION_BYTES, Partition, describe, plan_partitions
 
@@ -92,6 +92,8 @@ def tfidf_counts(session, parts: Sequence[Partition], config: PipelineConfig, mi
     pipeline's token lists, or None when no document has a token (the caller's empty case)."""
     import scipy.sparse as sp
 
+    check_min_df(min_df)
+    check_max_df(max_df)
     stats = token_stats(session, parts, config, dfs=True, desc="tf-idf: document frequencies")
     if stats.n_tokens == 0:
         return None
