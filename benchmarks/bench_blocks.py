@@ -1,7 +1,7 @@
 """word2vec quality against block size: the table behind the GPU block default.
 
     python benchmarks/bench_blocks.py ../shared/data/en_corpus --epochs 5 --modes sg cbow \
-        --blocks 1024 4096 16384 65536 --updates sum sequential --gensim
+        --blocks 1024 4096 16384 65536 --updates sum newton --gensim
 
 The GPU runs blocks of thousands of centre words per step.  The arithmetic of a block is the
 same on any device, so this runs it on the CPU: for each mode, block size and ``block_update`` it
@@ -34,7 +34,7 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--modes", nargs="+", choices=["sg", "cbow"], default=["sg", "cbow"])
     p.add_argument("--blocks", type=int, nargs="+", default=[1024, 4096, 16384, 65536])
-    p.add_argument("--updates", nargs="+", choices=["sum", "sequential"], default=["sum", "sequential"],
+    p.add_argument("--updates", nargs="+", choices=["sum", "newton", "sequential"], default=["sum", "newton"],
                    help="block_update values to compare")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
     p.add_argument("--seed", type=int, default=0)

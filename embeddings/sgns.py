@@ -23,8 +23,16 @@ A batch is a block of centre words, each with its window of context words::
   input-side step, undivided, like the C tool and gensim's ``cbow_mean=1``.
 
 Tables: the input one starts uniform in ``+-0.5/dim``, the output one at zero.
+
+A block's steps are all taken from the same (stale) tables.  ``update`` says how a row that
+several of them touch moves: ``"sum"`` adds its steps (the C tool's arithmetic, right while
+blocks are small), ``"newton"`` adds them but never further than half of the point where the
+row's loss, modelled as quadratic along that summed step, stops falling (:func:`apply_newton`),
+``"sequential"`` scales the sum by a curvature bound (:func:`apply_sequential`).
 """
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 from torch.nn.functional import embedding_bag, logsigmoid
@@ -92,6 +100,43 @@ def apply_sequential(table: torch.Tensor, index: torch.Tensor, grads: torch.Tens
     table.index_add_(0, rows, total.mul_(factor.unsqueeze(1)))
 
 
+#: the share of a row's one-dimensional Newton step that a block may take.  Both sides of a pair
+#: move in the same block, each towards its own minimum; at the whole step the two together
+#: overshot (16,384-word skip-gram blocks diverged), at half of it they stay below the joint one.
+NEWTON_SHARE = 0.5
+
+
+def newton_factor(total: torch.Tensor, curvature: torch.Tensor, lr: float) -> torch.Tensor:
+    """``min(1, NEWTON_SHARE * s)`` per row, where ``s = |G|^2 / (lr G^T H G)`` is the multiple of
+    the summed step ``G`` at which the row's loss, quadratic along ``G``, is lowest.
+
+    The steps are ``lr`` times the negative gradient, so along ``G`` the loss falls at the rate
+    ``|G|^2 / lr`` and curves by ``G^T H G``.  ``total`` (R, D), ``curvature`` (R,).
+    """
+    best = total.square().sum(1) / (lr * curvature).clamp(min=1e-30)
+    return (NEWTON_SHARE * best).clamp(max=1.0)
+
+
+def apply_newton(table: torch.Tensor, index: torch.Tensor, grads: torch.Tensor, lr: float,
+                 curvature_along: Callable[[torch.Tensor], torch.Tensor]) -> None:
+    """Add a block's updates to ``table`` rows, each row's sum shortened where it would pass the
+    minimum of the row's loss along it (:func:`newton_factor`).
+
+    ``index`` (E,) rows and ``grads`` (E, D) their steps.  ``curvature_along(G)`` takes each
+    entry's row total ``G`` (E, D) and returns ``G^T H_e G`` (E,), the entry's curvature along it;
+    for a negative-sampling pair whose other side is ``x`` that is ``sigmoid'(score) (x . G)^2``.
+    Unlike :func:`apply_sequential`, which bounds the curvature in every direction, this measures
+    it along the step: a word updated from many different contexts keeps its whole step, while
+    one pulled the same way by many updates (a frequent word early in training) is cut short.
+    A row updated once keeps its step unless that step alone would pass the minimum.
+    """
+    rows, inverse = torch.unique(index, return_inverse=True)
+    total = grads.new_zeros(rows.shape[0], grads.shape[1]).index_add_(0, inverse, grads)
+    along = curvature_along(total.index_select(0, inverse))
+    c = along.new_zeros(rows.shape[0]).index_add_(0, inverse, along)
+    table.index_add_(0, rows, total.mul_(newton_factor(total, c, lr).unsqueeze(1)))
+
+
 def _loss(scores: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """Summed ``-log s(x_pos) - sum log s(-x_neg)`` over the examples with ``weight`` 1."""
     per = logsigmoid(scores[..., 0]) + logsigmoid(-scores[..., 1:]).sum(-1)
@@ -105,14 +150,14 @@ def skipgram_step(
     targets: torch.Tensor,
     lr: float,
     with_loss: bool = False,
-    sequential: bool = False,
+    update: str = "sum",
 ) -> torch.Tensor | None:
     """One SGD step on skip-gram windows.
 
     ``context`` (B, 2W) ids and ``mask`` (B, 2W) bool marking the real context words;
     ``targets`` (B, 1+k) the centre word then the window's ``k`` noise words.
-    ``sequential=True`` scales each row's summed step to the one sequential steps would take
-    (:func:`apply_sequential`); otherwise the block's steps simply add up.
+    ``update`` is how rows touched several times move (``sum``, ``newton``, ``sequential``: see
+    the module's docstring).
     Returns the summed loss over the real pairs when ``with_loss`` (a 0-d tensor), else None.
     """
     b, slots = context.shape
@@ -125,7 +170,16 @@ def skipgram_step(
     g = _gradients(scores, lr).mul_(maskf.unsqueeze(2))                            # padded slots: 0
     grad_u = torch.bmm(g.transpose(1, 2), h)                                       # (B, 1+k, D)
     grad_h = torch.bmm(g, u)                                                       # (B, 2W, D)
-    if sequential:
+    if update == "newton":
+        sig = torch.sigmoid(scores)
+        sp = sig.mul_(1.0 - sig).mul_(maskf.unsqueeze(2))                         # sigmoid' on real pairs
+        # an output row's pairs have the context rows as other side, an input row's the targets
+        apply_newton(tables.w_out, targets.reshape(-1), grad_u.view(-1, dim), lr, lambda G: (
+            sp * torch.bmm(h, G.view(b, -1, dim).transpose(1, 2)).square_()).sum(1).reshape(-1))
+        apply_newton(tables.w_in, context.reshape(-1), grad_h.view(-1, dim), lr, lambda G: (
+            sp * torch.bmm(G.view(b, slots, dim), u.transpose(1, 2)).square_()).sum(2).reshape(-1))
+        return loss
+    if update == "sequential":
         sig = torch.sigmoid(scores)
         sp = sig.mul_(1.0 - sig).mul_(maskf.unsqueeze(2))                         # sigmoid' on real pairs
         n_t = targets.shape[1]
@@ -160,14 +214,14 @@ def cbow_step(
     targets: torch.Tensor,
     lr: float,
     with_loss: bool = False,
-    sequential: bool = False,
+    update: str = "sum",
 ) -> torch.Tensor | None:
     """One SGD step on CBOW windows (same arguments as ``skipgram_step``).
 
     Windows without any real context word are left out of the step.
     """
     flat_ctx, rows, n_ctx = cbow_flatten(context, mask)
-    return cbow_step_flat(tables, flat_ctx, rows, n_ctx, targets, lr, with_loss, sequential)
+    return cbow_step_flat(tables, flat_ctx, rows, n_ctx, targets, lr, with_loss, update)
 
 
 def cbow_step_flat(
@@ -178,7 +232,7 @@ def cbow_step_flat(
     targets: torch.Tensor,
     lr: float,
     with_loss: bool = False,
-    sequential: bool = False,
+    update: str = "sum",
 ) -> torch.Tensor | None:
     """``cbow_step`` on windows already flattened by :func:`cbow_flatten`."""
     dim = tables.w_in.shape[1]
@@ -195,7 +249,19 @@ def cbow_step_flat(
     grad_u = g.unsqueeze(2) * h.unsqueeze(1)                                       # outer products (B, 1+k, D)
     grad_h = torch.bmm(g.unsqueeze(1), u).squeeze(1)                               # (B, D)
     grad_ctx = grad_h.index_select(0, rows)                                         # (M, D)
-    if sequential:
+    if update == "newton":
+        sig = torch.sigmoid(scores)
+        sp = sig.mul_(1.0 - sig).mul_((n_ctx > 0).to(h.dtype).unsqueeze(1))             # (B, 1+k)
+        b = targets.shape[0]
+        apply_newton(tables.w_out, targets.reshape(-1), grad_u.view(-1, dim), lr, lambda G: (
+            sp * (G.view(b, -1, dim) * h.unsqueeze(1)).sum(2).square_()).reshape(-1))
+        # a context row moved by d moves its window's mean by d / n
+        u_ctx, sp_ctx = u.index_select(0, rows), sp.index_select(0, rows)
+        per_n = n_ctx.index_select(0, rows).to(h.dtype).unsqueeze(1)
+        apply_newton(tables.w_in, flat_ctx, grad_ctx, lr, lambda G: (
+            sp_ctx * ((u_ctx * G.unsqueeze(1)).sum(2) / per_n).square_()).sum(1))
+        return loss
+    if update == "sequential":
         has = (n_ctx > 0).to(h.dtype)
         sig = torch.sigmoid(scores)
         sp = sig.mul_(1.0 - sig).mul_(has.unsqueeze(1))                               # (B, 1+k)

@@ -271,37 +271,61 @@ def test_sequential_block_update_by_hand():
     torch.testing.assert_close(f, torch.tensor([1 / 400, 1.0]))
 
 
+def test_newton_block_update_by_hand():
+    from embeddings.sgns import apply_newton
+
+    # row 0 gets two steps along (1, 0) from pairs whose other side is x = (10, 0); row 1 one step
+    # (0, 2) from x = (0, 1); sigmoid' = 1/4 on every pair
+    table = torch.zeros(3, 2)
+    index = torch.tensor([0, 0, 1])
+    grads = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    other = torch.tensor([[10.0, 0.0], [10.0, 0.0], [0.0, 1.0]])
+    apply_newton(table, index, grads, 0.1, lambda G: 0.25 * (other * G).sum(1).square())
+    # row 0: G = (2, 0), G^T H G = 2 * 0.25 * 20^2 = 200; along G the loss -s |G|^2 / lr + s^2 / 2 * 200
+    # is lowest at s = 4 / (0.1 * 200) = 0.2, and the step takes half of that: 0.1 G
+    # row 1: G = (0, 2), G^T H G = 0.25 * 2^2 = 1, lowest at s = 40: the whole step
+    torch.testing.assert_close(table, torch.tensor([[0.2, 0.0], [0.0, 2.0], [0.0, 0.0]]))
+
+
+@pytest.mark.parametrize("update", ["newton", "sequential"])
 @pytest.mark.parametrize("step", [skipgram_step, cbow_step])
-def test_sequential_update_changes_nothing_when_every_row_is_updated_once(step):
+def test_large_block_updates_change_nothing_when_every_row_is_updated_once(step, update):
     # one window with one real context word and distinct targets: no row is updated twice
     args = (torch.tensor([[1, 2]]), torch.tensor([[True, False]]), torch.tensor([[0, 3]]), 0.05)
-    plain, seq = _tables(), _tables()
+    plain, other = _tables(), _tables()
     step(plain, *args)
-    step(seq, *args, sequential=True)
-    assert torch.equal(plain.w_in, seq.w_in) and torch.equal(plain.w_out, seq.w_out)
+    step(other, *args, update=update)
+    assert torch.equal(plain.w_in, other.w_in) and torch.equal(plain.w_out, other.w_out)
 
 
+@pytest.mark.parametrize("update", ["newton", "sequential"])
 @pytest.mark.parametrize("step", [skipgram_step, cbow_step])
-def test_sequential_update_shrinks_only_rows_updated_several_times(step):
-    # two windows share output row 0 (their centre); rows 2 and 3 are each one window's noise word
+def test_large_block_updates_shrink_only_rows_pulled_the_same_way_several_times(step, update):
+    # two windows share output row 0 (their centre); rows 2 and 3 are each one window's noise word.
+    # Output rows at zero (sigmoid' = 1/4) and |x|^2 = 2.64 for the context row x: lr sigmoid' |x|^2
+    # = 0.33, so one step stays within half of the row's minimum and two steps pass it
     context = torch.tensor([[1, 1], [1, 1]])
     mask = torch.tensor([[True, False], [True, False]])
     targets = torch.tensor([[0, 2], [0, 3]])
-    plain, seq, before = _tables(), _tables(), _tables()
+    plain, other, before = _tables(), _tables(), _tables()
+    for t in (plain, other, before):
+        t.w_in[1] = torch.tensor([1.0, 1.0, 0.8])
+        t.w_out.zero_()
     step(plain, context, mask, targets, 0.5)
-    step(seq, context, mask, targets, 0.5, sequential=True)
+    step(other, context, mask, targets, 0.5, update=update)
     moved = lambda t, r: float((t.w_out[r] - before.w_out[r]).norm())   # noqa: E731
-    assert moved(seq, 0) < moved(plain, 0)                            # row 0: two stale updates, damped
+    assert moved(other, 0) < moved(plain, 0)                          # row 0: two stale updates, cut short
     for r in (2, 3):                                                   # updated once: unchanged step
-        torch.testing.assert_close(seq.w_out[r], plain.w_out[r])
+        torch.testing.assert_close(other.w_out[r], plain.w_out[r])
 
 
-def test_a_large_block_on_a_small_vocabulary_trains_with_the_sequential_update():
+@pytest.mark.parametrize("update", ["newton", "sequential"])
+def test_a_large_block_on_a_small_vocabulary_trains_with_the_large_block_updates(update):
     docs = [WORD.findall(line.lower()) for line in open(corpus_path("war_and_peace"), encoding="utf-8")]
     docs = [d for d in docs if d]
     # 8,192 centre words a step on a 3,000-word vocabulary: the hottest rows get hundreds of updates
     config = Word2VecConfig(sg=True, dim=50, epochs=10, min_count=5, threads=1, workers=1, batch_size=8192,
-                            block_update="sequential")
+                            block_update=update)
     kv = train_word2vec(docs, config, progress=False)
     assert np.isfinite(kv.vectors).all()
     speech = {"отвечал", "проговорил", "спросил", "продолжал", "повторил", "закричал", "прибавил",
@@ -309,10 +333,10 @@ def test_a_large_block_on_a_small_vocabulary_trains_with_the_sequential_update()
     assert len({w for w, _ in kv.most_similar("сказал", topn=10)} & speech) >= 4
 
 
-def test_auto_update_is_the_plain_sum_up_to_cpu_blocks_and_sequential_beyond():
+def test_auto_update_is_the_plain_sum_up_to_cpu_blocks_and_newton_beyond():
     auto = Word2VecConfig()
-    assert not auto.sequential_for(default_batch_size(100_000, "cpu"))      # the CPU default: plain sums
-    assert auto.sequential_for(default_batch_size(40_242, "cuda"))          # the GPU default on en_corpus
-    assert not auto.sequential_for(1024) and auto.sequential_for(1025)
-    assert not Word2VecConfig(block_update="sum").sequential_for(65_536)
-    assert Word2VecConfig(block_update="sequential").sequential_for(1)
+    assert auto.update_for(default_batch_size(100_000, "cpu")) == "sum"       # the CPU default: plain sums
+    assert auto.update_for(default_batch_size(40_242, "cuda")) == "newton"    # the GPU default on en_corpus
+    assert auto.update_for(1024) == "sum" and auto.update_for(1025) == "newton"
+    assert Word2VecConfig(block_update="sum").update_for(65_536) == "sum"
+    assert Word2VecConfig(block_update="sequential").update_for(1) == "sequential"

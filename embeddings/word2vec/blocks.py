@@ -34,7 +34,7 @@ class BlockTrainer:
     def __init__(self, config: Word2VecConfig, tables: SGNSTables, sampler: DeviceSampler, batch: int, total: int):
         self.config, self.tables, self.sampler, self.batch, self.total = config, tables, sampler, batch, total
         self.step = skipgram_step if config.sg else cbow_step_flat
-        self.sequential = config.sequential_for(batch)
+        self.update = config.update_for(batch)
         self.start_lr = config.start_lr
         self.floor = config.start_lr * config.min_lr_ratio
         self.loss = float("nan")
@@ -72,7 +72,7 @@ class BlockTrainer:
                 # Linear decay over all epochs, as in the C tool, with a floor at min_lr_ratio.
                 lr = max(self.start_lr * (1.0 - self.words_done() / self.total), self.floor)
                 report = self.done_blocks % 200 == 0
-                loss = self.step(self.tables, *args, lr, with_loss=report, sequential=self.sequential)
+                loss = self.step(self.tables, *args, lr, with_loss=report, update=self.update)
                 self.done_blocks += 1
                 self.kept_done += size
                 if report and loss is not None:

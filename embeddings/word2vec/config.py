@@ -42,10 +42,11 @@ class Word2VecConfig:
               "half that for CBOW)", min=1)
     block_update: str = option(
         "auto", "how a table row updated several times in one block moves: sum (the sum of its steps, the C "
-                "tool's arithmetic, right for small blocks), sequential (as far as that many sequential SGD "
-                "steps would take it on a locally quadratic loss: keeps GPU-sized blocks stable) or auto "
-                f"(sequential for blocks above {SUM_BLOCK_LIMIT} centre words)",
-        choices=("auto", "sum", "sequential"))
+                "tool's arithmetic, right for small blocks), newton (the sum, cut to half of the distance to the "
+                "minimum of the row's loss along it: keeps GPU-sized blocks stable and close to small ones), "
+                "sequential (the sum scaled by a bound on the curvature: stable, slower to learn) or auto "
+                f"(newton for blocks above {SUM_BLOCK_LIMIT} centre words, else sum)",
+        choices=("auto", "sum", "newton", "sequential"))
     seed: int = option(0, "random seed (reproducible on the same device)")
     device: str = option("auto", DEVICE_HELP)
     threads: int = option(0, "CPU threads for torch's operations (0: torch's default)", min=0)
@@ -69,9 +70,11 @@ class Word2VecConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    def sequential_for(self, block: int) -> bool:
-        """Whether blocks of ``block`` centre words use the sequential update."""
-        return self.block_update == "sequential" or (self.block_update == "auto" and block > SUM_BLOCK_LIMIT)
+    def update_for(self, block: int) -> str:
+        """The update (``sum``, ``newton`` or ``sequential``) that blocks of ``block`` centre words use."""
+        if self.block_update != "auto":
+            return self.block_update
+        return "newton" if block > SUM_BLOCK_LIMIT else "sum"
 
     def result_fields(self) -> dict:
         """The settings that shape the trained vectors (everything but :data:`RUNTIME_FIELDS`)."""
@@ -79,9 +82,10 @@ class Word2VecConfig:
 
 
 #: the largest GPU block shown, on the CPU with the same arithmetic, to keep quality: on the
-#: 7.2M-word edited English corpus (skip-gram, 3 epochs) 4,096-word blocks with the sequential
-#: update reach 10.90 % on questions-words against 11.25 % for 1,024-word plain sums, while
-#: 16,384-word blocks reach 8.73 % (plain sums diverge at both sizes)
+#: 7.2M-word edited English corpus (skip-gram, 2 epochs, one seed) 4,096-word blocks with the
+#: newton update reach 7.41 % on questions-words against 8.05 % for 1,024-word plain sums
+#: (sequential 6.27 %), while 16,384-word blocks reach 5.92 % (sequential 5.05 %; plain sums
+#: diverge at both sizes); benchmarks/RESULTS.md has the tables
 GPU_BLOCK_LIMIT = 4096
 
 
@@ -95,8 +99,8 @@ def default_batch_size(vocab_size: int, device_type: str = "cpu", sg: bool = Tru
     starts from twice skip-gram's learning rate, so each stale update is twice as large: its
     blocks are halved (on the 18.8M-word English corpus, three seeds: -1.06 analogy points
     against gensim with 1,024-word blocks, -0.28 with 512).  Blocks above 1,024 words use the
-    sequential update by default (``block_update="auto"``), which is what keeps the GPU's
-    blocks from diverging.
+    newton update by default (``block_update="auto"``), which is what keeps the GPU's blocks
+    from diverging.
     """
     device_type = getattr(device_type, "type", device_type)  # a torch.device works too
     cap = GPU_BLOCK_LIMIT if device_type == "cuda" else SUM_BLOCK_LIMIT
