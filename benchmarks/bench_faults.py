@@ -5,9 +5,9 @@
 
 For each command (``embeddings train w2v --checkpoint-dir``, ``embeddings lm train``,
 ``embeddings pipeline``, on small real text with one worker and one thread) it first runs the
-command once, uninterrupted, as the reference, noting when its first file appeared (W: the
-seconds before are imports, where a kill can only find an empty directory) and when it ended
-(T).  Then, in a fresh directory, it starts the same command, sends ``SIGKILL`` to its process
+command once, uninterrupted, as the reference, noting when its first file other than its lock
+appeared (W: the seconds before are mostly imports, where a kill finds an empty directory) and
+when it ended (T).  Then, in a fresh directory, it starts the same command, sends ``SIGKILL`` to its process
 group at a moment drawn uniformly from [W, T], checks the directory, and runs the same command
 again; each chain ends with a run that is left to finish::
 
@@ -247,7 +247,7 @@ def reference_run(command: Command, corpus: Path, folder: Path) -> tuple[float, 
     writing = None
     try:
         while proc.poll() is None:
-            if writing is None and any(p.is_file() for p in folder.rglob("*")):  # its lock, the first
+            if writing is None and any(p.is_file() and p.name not in LOCKS for p in folder.rglob("*")):
                 writing = time.perf_counter() - t0
             time.sleep(0.005)
         seconds = time.perf_counter() - t0
@@ -339,6 +339,7 @@ def main(argv=None) -> int:
                    help="lines of each command's corpus (more: longer runs, more kills inside training)")
     p.add_argument("--json", type=Path, help="write the counts here")
     args = p.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # stopped: kill the run in flight too
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="faults-") as tmp:
         tallies = run(args.commands, args.kills, args.per_chain, args.seed, Path(tmp),

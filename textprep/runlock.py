@@ -84,8 +84,8 @@ class DirectoryLock:
             _depth[key] += 1
             self._fd = -1      # nested: the outer holder keeps the file and the lock
             return self
+        self._made = not self.path.parent.exists()
         for _ in range(100):
-            self._made = not self.path.parent.exists()
             self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
                 # no O_TRUNC: the holder's pid stays readable until this process has the lock
@@ -117,7 +117,8 @@ class DirectoryLock:
             if self.sweep:
                 remove_temporaries(self.folder)
             return self
-        raise RuntimeError(f"{self.path}: the lock file keeps changing; is another program removing it?")
+        raise DirectoryInUse(f"{self.path}: the lock file keeps being replaced; another program is using "
+                             f"this {self.what}")
 
     def release(self) -> None:
         """Remove the lock file, then let go of the lock (the order matters: see the module docstring)."""
