@@ -320,3 +320,21 @@ def _invocation(draw, files: Files, path: tuple[str, ...], parser: argparse.Argu
     full = path[-1] != "serve" and draw(st.integers(0, 24)) == 0
     return Invocation(prog=path[0], argv=argv, stdin=d.stdin, copies=d.copies, outputs=d.outputs, path=path,
                       stdout_full=full)
+
+
+def big_line_runs(files: Files) -> list[Invocation]:
+    """Every command that reads a whole text, once on the one-line file with sane flags: drawn
+    invocations seldom take it all the way through (it is one text of many)."""
+    big, bpe, lm = str(files.text["big_line.txt"]), str(files.bpe["ok"]), str(files.lm["ok"])
+    runs = [
+        (("textprep", "preprocess"), [big, "-o", "out.txt"], ["out.txt"]),
+        (("textprep", "vocab"), [big, "-o", "vocab.json"], ["vocab.json"]),
+        (("textprep", "tfidf"), [big, "--top-k", "3", "--no-lemmatize"], []),
+        (("textprep", "bpe", "train"), [big, "--vocab-size", "300", "-o", "bpe"], []),
+        (("textprep", "bpe", "encode"), ["--model", bpe, big, "-o", "ids.txt", "--ids"], ["ids.txt"]),
+        (("embeddings", "train", "w2v"), [big, "--skipgram", "--dim", "8", "--epochs", "1", "--no-progress", "-o",
+                                          "v.txt"], ["v.txt"]),
+        (("embeddings", "lm", "train"), [big, "-o", "lm", *START[("embeddings", "lm", "train")]], []),
+        (("embeddings", "lm", "eval"), [lm, big], []),
+    ]
+    return [Invocation(path[0], ["-q", *path[1:], *argv], outputs=outputs, path=path) for path, argv, outputs in runs]

@@ -24,7 +24,7 @@ import zlib
 from pathlib import Path
 
 from . import broken_models, hostile
-from .commands import SKIP, Files, command_lines, commands, share
+from .commands import SKIP, Files, big_line_runs, command_lines, commands, share
 from .runner import Invocation, Runner, preload
 
 
@@ -61,8 +61,9 @@ def digest(folder: Path) -> dict[str, str]:
 
 
 def generate(files: Files, n: int, seed: int) -> list[Invocation]:
-    """``n`` invocations drawn by hypothesis with a fixed seed (generation only: no shrinking),
-    every command's share of them (``commands.WEIGHT``) drawn on its own, then interleaved."""
+    """The one-line file through every command that reads a whole text, then ``n`` invocations
+    drawn by hypothesis with a fixed seed (generation only: no shrinking), every command's share of
+    them (``commands.WEIGHT``) drawn on its own, then interleaved."""
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hyp_seed
 
@@ -87,7 +88,7 @@ def generate(files: Files, n: int, seed: int) -> list[Invocation]:
         mine = mine[: counts[path]]
         drawn += [((k + 0.5) / len(mine), inv) for k, inv in enumerate(mine)]
     drawn.sort(key=lambda pair: pair[0])   # spread each command evenly over the run
-    return [inv for _, inv in drawn]
+    return big_line_runs(files) + [inv for _, inv in drawn]
 
 
 def fuzz(n: int, seed: int, scratch: Path, big_line_bytes: int, timeout: float, memory_mb: int,

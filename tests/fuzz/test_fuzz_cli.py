@@ -23,7 +23,7 @@ def test_two_hundred_fuzzed_invocations_end_in_exit_0_or_one_error_line(tmp_path
         cwd=ROOT, capture_output=True, text=True, timeout=900, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert out.exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
     r = json.loads(out.read_text(encoding="utf-8"))
-    assert r["invocations"] == 200
+    assert r["invocations"] >= 200
     problems = "\n".join(f"{d['problems']}: {d['command']}\n{d.get('stderr_tail', '')}" for d in r["details"])
     assert r["tracebacks"] == 0 and r["problems"] == 0, problems
     assert set(r["exit_codes"]) <= {"0", "2", "130"}
