@@ -232,7 +232,8 @@ class Tally:
     killed_again: int = 0           # kills that hit a resumed run
     resumes: int = 0                # resumed runs left to finish
     resumes_completed: int = 0
-    chains: int = 0
+    chains: int = 0                 # chains with at least one kill
+    unkilled: int = 0               # chains whose first run ended before its kill
     identical_chains: int = 0
     identical_files: int = 0
     compared_files: int = 0
@@ -290,11 +291,14 @@ def chain(command: Command, corpus: Path, folder: Path, reference: Path, window:
         tally.problems += [f"{command.name} after kill {tally.kills} at {at:.2f} s: {p}"
                            for p in check_after_kill(command, folder, reference)]
     problems, identical = check_finished(command, folder, reference)
+    tally.problems += [f"{command.name}: {p}" for p in problems]
+    if done == 0:
+        tally.unkilled += 1       # it ended before its kill: nothing resumed, nothing to count
+        return
     tally.chains += 1
     tally.identical_files += identical
     tally.compared_files += len(command.final)
     tally.identical_chains += not problems
-    tally.problems += [f"{command.name}: {p}" for p in problems]
 
 
 def run(names: list[str], kills: int, per_chain: int, seed: int, work: Path, lines: dict[str, int] | None = None,
@@ -318,8 +322,8 @@ def run(names: list[str], kills: int, per_chain: int, seed: int, work: Path, lin
             f"({tally.killed_again} of them in resumed runs), resumes completed "
             f"{tally.resumes_completed}/{tally.resumes}, "
             f"bit-identical final artefacts "
-            f"{tally.identical_files}/{tally.compared_files} ({tally.identical_chains}/{tally.chains} chains), "
-            f"problems {len(tally.problems)}")
+            f"{tally.identical_files}/{tally.compared_files} ({tally.identical_chains}/{tally.chains} chains; "
+            f"{tally.unkilled} more runs ended before their kill), problems {len(tally.problems)}")
         order = ["starting"] + [name for name, _ in command.milestones]
         say("  kills by how far the work had come: "
             + ", ".join(f"{k} {tally.phases[k]}" for k in order if k in tally.phases))
