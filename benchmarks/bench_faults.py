@@ -82,7 +82,7 @@ COMMANDS = {
     "lm": Command(
         "lm",
         ["lm", "train", "{corpus}", "--level", "word", "--word-tokenizer", "whitespace", "--hidden", "16",
-         "--emb-dim", "16", "--layers", "1", "--epochs", "3", "--valid-fraction", "0.1", "--device", "cpu",
+         "--emb-dim", "16", "--layers", "1", "--epochs", "2", "--valid-fraction", "0.1", "--device", "cpu",
          "--resume", "-o", "{dir}/lm", "--no-progress"],
         final=["lm/model.safetensors", "lm/vocab.json"],
         changing=["lm/model.safetensors"],      # the best epoch's weights so far
@@ -91,8 +91,8 @@ COMMANDS = {
     "pipeline": Command(
         "pipeline",
         ["pipeline", "{corpus}", "-o", "{dir}/run", "--w2v-dim", "16", "--w2v-epochs", "2", "--bpe-vocab-size",
-         "300", "--lm-hidden", "16", "--lm-layers", "1", "--lm-epochs", "2", "--workers", "1", "--device", "cpu",
-         "--no-progress"],
+         "300", "--lm-hidden", "16", "--lm-layers", "1", "--lm-epochs", "2", "--map-method", "pca", "--workers", "1",
+         "--device", "cpu", "--no-progress"],
         final=["run/vectors.txt", "run/lm/model.safetensors", "run/text/train.txt", "run/text/valid.txt",
                "run/text/documents.txt", "run/tfidf/matrix.npz", "run/bpe/vocab.json", "run/bpe/merges.txt",
                "run/ngram/ngram.json", "run/generated.txt", "run/lm/vocab.json"],
