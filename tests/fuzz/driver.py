@@ -14,12 +14,14 @@ import argparse
 import collections
 import hashlib
 import json
+import os
 import re
 import shutil
 import signal
 import sys
 import tempfile
 import time
+import traceback
 import zlib
 from pathlib import Path
 
@@ -45,14 +47,39 @@ def build_fixtures(folder: Path, runner: Runner, big_line_bytes: int) -> Files:
         if outcome.rc != 0 or outcome.problems:
             raise SystemExit(f"making the fixtures failed: {prog} {' '.join(argv)}\n{outcome.stderr}")
     words = sorted({w.lower() for w in re.findall(r"\w+", text["ok_ru.txt"].read_text(encoding="utf-8"))})
+    forked(lambda: (broken_models.derive_bpe(good / "bpe", folder / "bpe"),
+                    broken_models.derive_lm(good / "lm", good / "ngram", folder / "lm"),
+                    broken_models.derive_w2v(good / "w2v_ckpt", folder / "w2v")))
+
+    def listed(sub: str, **good_ones: Path) -> dict[str, Path]:
+        return {**good_ones, **{d.name: d for d in sorted((folder / sub).iterdir())}}
+
     return Files(
         text=text,
         vectors=hostile.write_vectors(folder / "vectors", words[:300] + ["king", "queen", "man", "woman"]),
-        bpe=broken_models.derive_bpe(good / "bpe", folder / "bpe"),
-        lm=broken_models.derive_lm(good / "lm", good / "ngram", folder / "lm"),
-        w2v=broken_models.derive_w2v(good / "w2v_ckpt", folder / "w2v"),
+        bpe=listed("bpe", ok=good / "bpe"),
+        lm=listed("lm", ok=good / "lm", ngram=good / "ngram"),
+        w2v=listed("w2v", ok=good / "w2v_ckpt"),
         misc=hostile.write_misc(folder / "misc"),
     )
+
+
+def forked(build) -> None:
+    """Run ``build()`` in a forked child.  Torch must not compute in the process that forks the
+    invocations: an OpenMP pool started before a fork hangs or crawls in the children."""
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            build()
+            code = 0
+        except BaseException:   # noqa: B036 - reported, then the child ends
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    if os.waitpid(pid, 0)[1] != 0:
+        raise SystemExit("making the broken model folders failed")
 
 
 def digest(folder: Path) -> dict[str, str]:

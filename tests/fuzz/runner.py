@@ -74,7 +74,9 @@ def preload() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    for name in ("cli.textprep", "cli.embeddings", "torch", "numpy", "scipy.sparse", "sklearn", "matplotlib.pyplot",
+    # ``embeddings`` first: it sets torch's thread defaults (passive OpenMP waits) before torch loads
+    for name in ("embeddings", "cli.textprep", "cli.embeddings", "torch", "numpy", "scipy.sparse", "sklearn",
+                 "matplotlib.pyplot",
                  "textprep.pipeline", "textprep.bpe", "textprep.vectorize", "embeddings.keyedvectors",
                  "embeddings.evaluate", "embeddings.plot", "embeddings.word2vec", "embeddings.lm",
                  "embeddings.lm.generate", "embeddings.job", "embeddings.serve", "embeddings.serve.app", "gensim"):
