@@ -94,8 +94,8 @@ def _check_fits(count: int, dim: int, row_bytes: int, data: bytes, path: Path) -
     """Refuse a header whose rows could not fit in the file, before allocating them: a lying
     header (``999999999999 8``) must not ask for terabytes."""
     if count * row_bytes > len(data):
-        raise InputError(f"{path}: header says {count} words of dimension {dim}, more than the file's "
-                         f"{len(data)} bytes can hold")
+        raise InputError(f"{path}: truncated, or its header lies: it says {count} words of dimension {dim}, "
+                         f"more than the file's {len(data)} bytes can hold")
 
 
 def _parse_text(data: bytes, path: Path) -> tuple[list[str], np.ndarray]:
