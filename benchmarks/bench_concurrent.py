@@ -31,16 +31,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("TEXTPREP_SHARED_DATA", ROOT.parent / "shared" / "data"))
+#: ``--defaults spin``: spin rounds before an idle OpenMP thread sleeps, a middle way between the two
+SHORT_SPIN = 10_000
 
 
 # -- the child: one training, timed ---------------------------------------------------------------
 def child(job: str, defaults: str, seconds: float, lines: int) -> dict:
     sys.path.insert(0, str(ROOT))
-    if defaults == "old":
+    if defaults in ("old", "spin"):
         os.environ.pop("OMP_WAIT_POLICY", None)
+        if defaults == "spin":                 # a short spin before sleeping (libgomp's default is 300,000 rounds)
+            os.environ["GOMP_SPINCOUNT"] = str(SHORT_SPIN)
         importlib.import_module("torch")       # first: the OpenMP runtime starts with its own wait policy
     importlib.import_module("embeddings")      # ours: sets the passive wait policy before torch loads
-    policy = None if defaults == "old" else os.environ.get("OMP_WAIT_POLICY")   # as the runtime read it
+    policy = {"old": None, "spin": f"GOMP_SPINCOUNT={SHORT_SPIN}"}.get(defaults, os.environ.get("OMP_WAIT_POLICY"))
     import torch
 
     with tempfile.TemporaryDirectory(prefix="concurrent-") as tmp:
@@ -79,7 +83,8 @@ def launch(job: str, defaults: str, n: int, seconds: float, lines: int) -> list[
     """Start ``n`` identical trainings at once; their records."""
     cmd = [sys.executable, __file__, "--child", job, "--defaults", defaults, "--seconds", str(seconds),
            "--lines", str(lines)]
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     env["PYTHONWARNINGS"] = "ignore"
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
              for _ in range(n)]
@@ -117,9 +122,12 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, default=20.0, help="training time of each process")
     p.add_argument("--lines", type=int, default=6000, help="Penn Treebank lines to train on")
     p.add_argument("--only-ours", action="store_true", help="skip the old defaults")
+    p.add_argument("--variants", nargs="+", choices=["ours", "old", "spin"], default=None,
+                   help="which defaults to measure (default: ours and old); spin: OpenMP threads spin "
+                        f"{SHORT_SPIN:,} rounds before they sleep")
     p.add_argument("--json", type=Path, help="write the rows here")
     p.add_argument("--child", choices=["lm", "w2v"], help=argparse.SUPPRESS)
-    p.add_argument("--defaults", choices=["ours", "old"], default="ours", help=argparse.SUPPRESS)
+    p.add_argument("--defaults", choices=["ours", "old", "spin"], default="ours", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.child, args.defaults, args.seconds, args.lines)))
@@ -127,8 +135,8 @@ def main(argv=None) -> int:
     load_before = os.getloadavg()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in load_before)}; CPUs usable: "
           f"{len(os.sched_getaffinity(0))}")
-    rows = [measure(job, d, args.seconds, args.lines) for job in args.jobs
-            for d in (["ours"] if args.only_ours else ["ours", "old"])]
+    variants = args.variants or (["ours"] if args.only_ours else ["ours", "old"])
+    rows = [measure(job, d, args.seconds, args.lines) for job in args.jobs for d in variants]
     load_after = os.getloadavg()
     print(f"load average after: {' '.join(f'{x:.2f}' for x in load_after)}")
     if args.json:
