@@ -87,7 +87,8 @@ def test_a_vectors_header_that_lies_about_its_size_is_refused_before_allocating(
     path.write_bytes(header.encode() + b"\n" + b"\n".join(rows) + b"\n")
     rc, lines = run(embeddings_main, ["similar", str(path), "a"], capsys)
     assert rc == 2
-    assert len(lines) == 1 and lines[0].startswith(f"embeddings: error: {path}: truncated, or its header lies: it says ")
+    assert len(lines) == 1
+    assert lines[0].startswith(f"embeddings: error: {path}: truncated, or its header lies: it says ")
     assert lines[0].endswith(f"more than the file's {path.stat().st_size} bytes can hold")
 
 
