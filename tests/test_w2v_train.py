@@ -340,3 +340,18 @@ def test_auto_update_is_the_plain_sum_up_to_cpu_blocks_and_newton_beyond():
     assert auto.update_for(1024) == "sum" and auto.update_for(1025) == "newton"
     assert Word2VecConfig(block_update="sum").update_for(65_536) == "sum"
     assert Word2VecConfig(block_update="sequential").update_for(1) == "sequential"
+    # blocks larger than a tenth of the vocabulary: every word is updated many times a block
+    assert auto.update_for(256, vocab_size=3_000) == "sum" and auto.update_for(256, vocab_size=2_000) == "newton"
+    assert auto.update_for(default_batch_size(8, "cpu"), vocab_size=8) == "newton"
+
+
+def test_a_tiny_vocabulary_in_one_long_line_trains_with_the_default_settings():
+    # caught by the fuzzer: a 50 MB line repeating 8 words diverged (loss nan) with the default
+    # 256-word blocks and plain sums; every row was updated hundreds of times per block
+    words = "the cat sat on a mat with hat".split()
+    rng = np.random.default_rng(0)
+    docs = [[words[i] for i in rng.integers(0, 8, 600_000)]]
+    with pytest.raises(ValueError, match="diverged"):       # what the plain sums did
+        train_word2vec(docs, Word2VecConfig(epochs=1, min_count=1, workers=1, block_update="sum"), progress=False)
+    kv = train_word2vec(docs, Word2VecConfig(epochs=1, min_count=1, workers=1), progress=False)
+    assert len(kv.index_to_key) == 8 and np.isfinite(kv.vectors).all()

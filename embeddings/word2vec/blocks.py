@@ -34,7 +34,7 @@ class BlockTrainer:
     def __init__(self, config: Word2VecConfig, tables: SGNSTables, sampler: DeviceSampler, batch: int, total: int):
         self.config, self.tables, self.sampler, self.batch, self.total = config, tables, sampler, batch, total
         self.step = skipgram_step if config.sg else cbow_step_flat
-        self.update = config.update_for(batch)
+        self.update = config.update_for(batch, sampler.keep.shape[0])   # the vocabulary size
         self.start_lr = config.start_lr
         self.floor = config.start_lr * config.min_lr_ratio
         self.loss = float("nan")

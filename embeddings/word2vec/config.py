@@ -45,7 +45,7 @@ class Word2VecConfig:
                 "tool's arithmetic, right for small blocks), newton (the sum, cut to half of the distance to the "
                 "minimum of the row's loss along it: keeps GPU-sized blocks stable and close to small ones), "
                 "sequential (the sum scaled by a bound on the curvature: stable, slower to learn) or auto "
-                f"(newton for blocks above {SUM_BLOCK_LIMIT} centre words, else sum)",
+                f"(newton for blocks above {SUM_BLOCK_LIMIT} centre words or a tenth of the vocabulary, else sum)",
         choices=("auto", "sum", "newton", "sequential"))
     seed: int = option(0, "random seed (reproducible on the same device)")
     device: str = option("auto", DEVICE_HELP)
@@ -70,11 +70,19 @@ class Word2VecConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    def update_for(self, block: int) -> str:
-        """The update (``sum``, ``newton`` or ``sequential``) that blocks of ``block`` centre words use."""
+    def update_for(self, block: int, vocab_size: int | None = None) -> str:
+        """The update (``sum``, ``newton`` or ``sequential``) that blocks of ``block`` centre words
+        use on a vocabulary of ``vocab_size`` words.
+
+        ``auto`` keeps plain sums while blocks are at most :data:`SUM_BLOCK_LIMIT` words and at
+        most a tenth of the vocabulary (the CPU default on any vocabulary of 2,560 words or more),
+        and uses newton beyond: on a tiny vocabulary even a 256-word block updates each word
+        hundreds of times (8 distinct words diverged with plain sums).
+        """
         if self.block_update != "auto":
             return self.block_update
-        return "newton" if block > SUM_BLOCK_LIMIT else "sum"
+        small = block <= SUM_BLOCK_LIMIT and (vocab_size is None or block <= max(vocab_size // 10, 1))
+        return "sum" if small else "newton"
 
     def result_fields(self) -> dict:
         """The settings that shape the trained vectors (everything but :data:`RUNTIME_FIELDS`)."""
