@@ -18,11 +18,11 @@ from pathlib import Path
 from textprep.cluster.partitions import plan_partitions
 from textprep.cluster.session import ClusterSpec, open_session
 from textprep.cluster.units import documents_part, safe_cut, sentences_part
-from textprep.errors import InputError
 from textprep.fileio import atomic_write, write_json
 from textprep.pipeline import PipelineConfig
 
 from .config import RunConfig
+from .holdout import split_holdout
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +40,7 @@ def preprocess_on_cluster(corpus: Path, config: RunConfig, out: Path, scratch: P
                                                         desc="preprocess: sentences"):
                 fh.write(text)
                 n_sent, n_tok, headings = n_sent + n, n_tok + toks, headings + heads
-        if n_sent < 2:
-            raise InputError(f"{corpus}: the corpus has {n_sent} non-empty {config.unit}; the pipeline needs "
-                             "at least 2 (one to train on, one to hold out)")
-        n_valid = max(1, round(n_sent * config.valid_fraction))
-        with open(all_path, encoding="utf-8") as src, atomic_write(out / "train.txt") as tr, \
-                atomic_write(out / "valid.txt") as va:
-            for i, line in enumerate(src):
-                (tr if i < n_sent - n_valid else va).write(line)
+        n_valid = split_holdout(all_path, n_sent, corpus, config, out)
 
         unit = config.tfidf_unit
         if unit == "chapters" and headings < 2:

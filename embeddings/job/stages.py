@@ -15,7 +15,6 @@ from typing import Any
 
 from textprep.bpe import BPETokenizer
 from textprep.corpus import iter_lines
-from textprep.errors import InputError
 from textprep.fileio import atomic_write, read_json, write_json
 from textprep.pipeline import Pipeline
 from textprep.segment import count_headings, documents, sentences
@@ -29,6 +28,7 @@ from ..lm import load_lm, train_lm
 from ..plot import plot_words
 from ..word2vec import encode_corpus, train_word2vec
 from .config import LANG_DEFAULTS, RunConfig
+from .holdout import split_holdout
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +56,7 @@ def preprocess(corpus: Path, config: RunConfig, out: Path, scratch: Path, cluste
                 fh.write(" ".join(toks) + "\n")
                 n_sent += 1
                 n_tok += len(toks)
-    if n_sent < 2:
-        raise InputError(f"{corpus}: the corpus has {n_sent} non-empty {config.unit}; the pipeline needs "
-                         "at least 2 (one to train on, one to hold out)")
-    n_valid = max(1, round(n_sent * config.valid_fraction))
-    with open(all_path, encoding="utf-8") as src, atomic_write(out / "train.txt") as tr, \
-            atomic_write(out / "valid.txt") as va:
-        for i, line in enumerate(src):
-            (tr if i < n_sent - n_valid else va).write(line)
+    n_valid = split_holdout(all_path, n_sent, corpus, config, out)
 
     # TF-IDF documents: lemmas (or word forms), stop words removed
     unit = config.tfidf_unit

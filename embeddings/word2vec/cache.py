@@ -221,12 +221,20 @@ def build_cache(token_corpus: Iterable[Sequence[str]], folder: str | Path, min_c
         shutil.rmtree(folder, ignore_errors=True)
         raise TypeError("the corpus gave different documents on its second pass: word2vec needs a restartable "
                         "corpus (a list, or a reader class with __iter__), not a one-shot generator")
+    return finish_cache(folder, vocab, fingerprint, n_tokens, n_ids, n_sentences, n_docs)
+
+
+def finish_cache(folder: Path, vocab: Vocabulary, fingerprint: dict | None, n_tokens: int, n_ids: int,
+                 n_sentences: int, n_docs: int, where: str = "") -> CorpusCache:
+    """Write the vocabulary and the metadata (sizes, fingerprint, digest of the ids) beside the
+    ids and sentence ends already written, and open the finished cache; metadata last, so that
+    a cache without it is never taken for whole."""
     vocab.save(folder / "vocab.json")
     write_json(folder / "meta.json", {"format": FORMAT, "version": VERSION, "fingerprint": fingerprint or {},
                                       "n_tokens": n_tokens, "n_ids": n_ids, "n_sentences": n_sentences,
                                       "documents": n_docs, "ids_digest": _digest(folder / "ids.u32")})
-    log.info("word2vec corpus cache written: %s (%d of %d tokens in the vocabulary, %d sentences)",
-             folder, n_ids, n_tokens, n_sentences)
+    log.info("word2vec corpus cache written%s: %s (%d of %d tokens in the vocabulary, %d sentences)",
+             where, folder, n_ids, n_tokens, n_sentences)
     return CorpusCache(folder, vocab, n_tokens, n_ids, n_sentences)
 
 

@@ -27,11 +27,11 @@ import numpy as np
 from textprep.cluster import tasks
 from textprep.cluster.partitions import Partition
 from textprep.errors import ConfigError, InputError
-from textprep.fileio import atomic_path, write_json
+from textprep.fileio import atomic_path
 from textprep.pipeline import PipelineConfig
 from textprep.vocab import Vocabulary
 
-from .cache import FORMAT, MAX_SENTENCE, VERSION, CorpusCache, _digest, full_fingerprint, open_cache
+from .cache import MAX_SENTENCE, CorpusCache, finish_cache, full_fingerprint, open_cache
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +84,4 @@ def build_cluster_cache(session, parts: Sequence[Partition], config: PipelineCon
     if seen_tokens != n_tokens:   # a file that changed between the passes
         raise InputError(f"the corpus changed while it was read ({n_tokens} tokens in the first pass, "
                          f"{seen_tokens} in the second)")
-    vocab.save(folder / "vocab.json")
-    write_json(folder / "meta.json", {"format": FORMAT, "version": VERSION, "fingerprint": fingerprint or {},
-                                      "n_tokens": n_tokens, "n_ids": n_ids, "n_sentences": n_sentences,
-                                      "documents": n_docs, "ids_digest": _digest(folder / "ids.u32")})
-    log.info("word2vec corpus cache written on the cluster: %s (%d of %d tokens in the vocabulary, %d sentences)",
-             folder, n_ids, n_tokens, n_sentences)
-    return CorpusCache(folder, vocab, n_tokens, n_ids, n_sentences)
+    return finish_cache(folder, vocab, fingerprint, n_tokens, n_ids, n_sentences, n_docs, where=" on the cluster")
