@@ -55,16 +55,7 @@ def derive_bpe(ok: Path, folder: Path) -> dict[str, Path]:
         "config_list": {"bpe_config.json": b"[1, 2, 3]"},
         "config_truncated": {"bpe_config.json": b'{"pretokenizer": "whi'},
     }
-    out = {"ok": ok}
-    for name, changes in edits.items():
-        d = folder / name
-        shutil.copytree(ok, d)
-        for fname, data in changes.items():
-            if data is None:
-                (d / fname).unlink()
-            else:
-                (d / fname).write_bytes(data)
-        out[name] = d
+    out = _broken_copies(folder, ok, edits)
     empty = folder / "empty_dir"
     empty.mkdir()
     out["empty_dir"] = empty
@@ -172,6 +163,13 @@ def derive_w2v(ok: Path, folder: Path) -> dict[str, Path]:
                                                                    "version": 1, "n_tokens": "x"}).encode()},
         "cache_meta_list": {"corpus/meta.json": b"[]"},
     }
+    out = _broken_copies(folder, ok, edits)
+    return out
+
+
+def _broken_copies(folder: Path, ok: Path, edits: dict[str, dict[str, bytes | None]]) -> dict[str, Path]:
+    """A copy of the good folder ``ok`` per edit, named after it, with its files replaced by the
+    given bytes (or removed, for None); ``{"ok": ok, name: copy, ...}``."""
     out = {"ok": ok}
     for name, changes in edits.items():
         d = folder / name
