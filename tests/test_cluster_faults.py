@@ -65,13 +65,14 @@ class Killer:
         client = self.session.client
         pids = client.run(os.getpid)                       # worker address -> process id
         for _ in range(200):                               # until some worker holds a running task
-            busy = [w for w, keys in client.processing().items() if keys and w in pids]
+            # one snapshot for the choice and the record: asked again, the task may have ended
+            busy = [(w, keys) for w, keys in client.processing().items() if keys and w in pids]
             if busy:
                 break
             time.sleep(0.01)
         assert busy, "no worker was running a task to kill"
-        victim = busy[0]
-        self.killed = {"address": victim, "pid": pids[victim], "tasks": list(client.processing()[victim])}
+        victim, tasks = busy[0]
+        self.killed = {"address": victim, "pid": pids[victim], "tasks": list(tasks)}
         os.kill(pids[victim], signal.SIGKILL)
 
 
