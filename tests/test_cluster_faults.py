@@ -53,7 +53,8 @@ def wp(tmp_path_factory) -> Path:
 
 
 class Killer:
-    """Progress hook: at ``at`` partitions done, SIGKILL a worker process that is running a task."""
+    """Progress hook: at ``at`` partitions done, SIGKILL the worker process holding the most work
+    of the run (tasks running, or results not yet collected: both must be computed again)."""
 
     def __init__(self, session, at: int = 3):
         self.session, self.at = session, at
@@ -64,14 +65,18 @@ class Killer:
             return
         client = self.session.client
         pids = client.run(os.getpid)                       # worker address -> process id
-        for _ in range(200):                               # until some worker holds a running task
-            # one snapshot for the choice and the record: asked again, the task may have ended
-            busy = [(w, keys) for w, keys in client.processing().items() if keys and w in pids]
+        for _ in range(200):                               # until some worker holds work of this run
+            # running tasks, or finished ones whose results wait on the worker for the client (this
+            # hook holds the client back, so the tasks in flight may all end while it looks); one
+            # snapshot for the choice and the record
+            running, held = client.processing(), client.has_what()
+            busy = [(w, [*running.get(w, ()), *held.get(w, ())]) for w in pids
+                    if running.get(w) or held.get(w)]
             if busy:
                 break
             time.sleep(0.01)
-        assert busy, "no worker was running a task to kill"
-        victim, tasks = busy[0]
+        assert busy, "no worker held work of the run to lose"
+        victim, tasks = max(busy, key=lambda b: len(b[1]))
         self.killed = {"address": victim, "pid": pids[victim], "tasks": list(tasks)}
         os.kill(pids[victim], signal.SIGKILL)
 
