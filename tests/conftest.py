@@ -1,6 +1,7 @@
 """Shared test fixtures: paths to the bundled corpora and to the shared evaluation data."""
 from __future__ import annotations
 
+import faulthandler
 import os
 from pathlib import Path
 
@@ -29,3 +30,12 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture
+def no_hang():
+    """A test that runs past 120 s ends the run with every thread's stack, not a hang (for tests
+    that wait on other processes, such as a Dask cluster's)."""
+    faulthandler.dump_traceback_later(120, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()

@@ -6,7 +6,6 @@ a bundled corpus dozens of partitions, so the ordering and the tree of merges ar
 """
 from __future__ import annotations
 
-import faulthandler
 import json
 import os
 import socket
@@ -32,12 +31,7 @@ BIN = Path(sys.executable).parent
 SMALL = ["--partition-mb", "0.02"]   # the slice of War and Peace below in 20 partitions
 
 
-@pytest.fixture(autouse=True)
-def no_hang():
-    """A test of this module that runs past 120 s ends the run with every thread's stack, not a hang."""
-    faulthandler.dump_traceback_later(120, exit=True)
-    yield
-    faulthandler.cancel_dump_traceback_later()
+pytestmark = pytest.mark.usefixtures("no_hang")   # from conftest: a hang ends the run
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ nannies start a new worker process after the kill), so the other cluster tests a
 """
 from __future__ import annotations
 
-import faulthandler
 import io
 import os
 import signal
@@ -25,12 +24,7 @@ from textprep.vocab import Vocabulary
 CONFIG = PipelineConfig(lang="ru", stopwords="ru", lemmatize=True)
 
 
-@pytest.fixture(autouse=True)
-def no_hang():
-    """A test of this module that runs past 120 s ends the run with every thread's stack, not a hang."""
-    faulthandler.dump_traceback_later(120, exit=True)
-    yield
-    faulthandler.cancel_dump_traceback_later()
+pytestmark = pytest.mark.usefixtures("no_hang")   # from conftest: a hang ends the run
 
 
 @pytest.fixture(scope="module")

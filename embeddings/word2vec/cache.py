@@ -187,13 +187,8 @@ def build_cache(token_corpus: Iterable[Sequence[str]], folder: str | Path, min_c
     so a cache interrupted midway is never taken for a whole one."""
     folder = Path(folder)
     counts, n_tokens, n_docs = count_words(token_corpus, max_words_counting)
-    vocab = Vocabulary.from_counts(counts, min_count=min_count, max_size=max_vocab, specials=())
-    if len(vocab) == 0:
-        raise InputError(f"no word occurs at least min_count={min_count} times in the corpus "
-                         f"({n_tokens} tokens, {len(counts)} distinct words)")
+    vocab = start_cache(folder, counts, n_tokens, min_count, max_vocab)
     del counts
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "meta.json").unlink(missing_ok=True)
     index = vocab.token_to_id
     n_ids = n_sentences = 0
     seen_tokens = 0
@@ -222,6 +217,19 @@ def build_cache(token_corpus: Iterable[Sequence[str]], folder: str | Path, min_c
         raise TypeError("the corpus gave different documents on its second pass: word2vec needs a restartable "
                         "corpus (a list, or a reader class with __iter__), not a one-shot generator")
     return finish_cache(folder, vocab, fingerprint, n_tokens, n_ids, n_sentences, n_docs)
+
+
+def start_cache(folder: Path, counts, n_tokens: int, min_count: int, max_vocab: int | None) -> Vocabulary:
+    """The vocabulary of a new cache from the first pass's counts (an error when no word is
+    frequent enough), and ``folder`` ready for the ids: any old ``meta.json`` removed first, so
+    that a cache cut short is never taken for whole."""
+    vocab = Vocabulary.from_counts(counts, min_count=min_count, max_size=max_vocab, specials=())
+    if len(vocab) == 0:
+        raise InputError(f"no word occurs at least min_count={min_count} times in the corpus "
+                         f"({n_tokens} tokens, {len(counts)} distinct words)")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "meta.json").unlink(missing_ok=True)
+    return vocab
 
 
 def finish_cache(folder: Path, vocab: Vocabulary, fingerprint: dict | None, n_tokens: int, n_ids: int,

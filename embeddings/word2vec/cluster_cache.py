@@ -29,9 +29,8 @@ from textprep.cluster.partitions import Partition
 from textprep.errors import ConfigError, InputError
 from textprep.fileio import atomic_path
 from textprep.pipeline import PipelineConfig
-from textprep.vocab import Vocabulary
 
-from .cache import MAX_SENTENCE, CorpusCache, finish_cache, full_fingerprint, open_cache
+from .cache import MAX_SENTENCE, CorpusCache, finish_cache, full_fingerprint, open_cache, start_cache
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +62,8 @@ def build_cluster_cache(session, parts: Sequence[Partition], config: PipelineCon
         raise ConfigError(f"count_cap={count_cap}: the corpus has {len(stats.counts)} distinct words, and one "
                           "machine would prune its counts in reading order, which a cluster cannot repeat; "
                           f"give --count-cap {len(stats.counts)} or more")
-    vocab = Vocabulary.from_counts(stats.counts, min_count=min_count, max_size=max_vocab, specials=())
-    if len(vocab) == 0:
-        raise InputError(f"no word occurs at least min_count={min_count} times in the corpus "
-                         f"({n_tokens} tokens, {len(stats.counts)} distinct words)")
+    vocab = start_cache(folder, stats.counts, n_tokens, min_count, max_vocab)
     del stats
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "meta.json").unlink(missing_ok=True)
     index = session.broadcast(vocab.token_to_id)
     n_ids = n_sentences = seen_tokens = 0
     with atomic_path(folder / "ids.u32") as ids_tmp, atomic_path(folder / "ends.u64") as ends_tmp, \
