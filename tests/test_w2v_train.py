@@ -355,3 +355,29 @@ def test_a_tiny_vocabulary_in_one_long_line_trains_with_the_default_settings():
         train_word2vec(docs, Word2VecConfig(epochs=1, min_count=1, workers=1, block_update="sum"), progress=False)
     kv = train_word2vec(docs, Word2VecConfig(epochs=1, min_count=1, workers=1), progress=False)
     assert len(kv.index_to_key) == 8 and np.isfinite(kv.vectors).all()
+
+
+
+def _eight_words(n: int) -> list[list[str]]:
+    words = "the cat sat on a mat with hat".split()
+    return [[words[i] for i in np.random.default_rng(0).integers(0, 8, n)]]
+
+
+#: plain sums of 4,096-word blocks over 8 words, nothing subsampled: each row gets ~3,000 stale steps a block
+OVERFLOWING = dict(epochs=1, min_count=1, workers=1, block_update="sum", batch_size=4096, sample=0)
+
+
+def test_a_run_of_few_large_blocks_that_diverges_stops_with_the_error():
+    # The loss used to be looked at every 200 blocks: a run of 73 blocks that overflowed after its
+    # first block returned vectors full of NaN.  Now it is looked at every LOSS_EVERY_WORDS centre words.
+    from embeddings.word2vec import blocks
+
+    assert blocks.LOSS_EVERY_WORDS // 4096 < 73
+    with pytest.raises(ValueError, match=r"diverged \(loss nan\)"):
+        train_word2vec(_eight_words(300_000), Word2VecConfig(**OVERFLOWING), progress=False)
+
+
+def test_a_table_that_is_no_longer_finite_is_caught_at_the_end_of_the_epoch():
+    # 24 blocks, the loss looked at only before the first: the check of the tables stops the run
+    with pytest.raises(ValueError, match="diverged .w_in has values that are not finite"):
+        train_word2vec(_eight_words(100_000), Word2VecConfig(**OVERFLOWING), progress=False)

@@ -26,6 +26,9 @@ HOGWILD_SWITCH_INTERVAL = 1e-4
 #: blocks whose windows and noise words are drawn in one go (sampling never reads the tables,
 #: so drawing ahead changes nothing but the number of small torch calls per block)
 SAMPLE_BLOCKS = 16
+#: centre words between two looks at the loss (the look that notices a diverged run): every 200
+#: blocks of 1,024 words, and at least every block when blocks are larger than this
+LOSS_EVERY_WORDS = 200 * 1024
 
 
 class BlockTrainer:
@@ -39,6 +42,7 @@ class BlockTrainer:
         self.floor = config.start_lr * config.min_lr_ratio
         self.loss = float("nan")
         self.done_blocks = 0
+        self.loss_every = max(1, LOSS_EVERY_WORDS // batch)   # blocks between two looks at the loss
         self.stopping = False
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
 
@@ -71,19 +75,29 @@ class BlockTrainer:
                     return  # Ctrl-C: the trainer raises at its next safe point, after this chunk
                 # Linear decay over all epochs, as in the C tool, with a floor at min_lr_ratio.
                 lr = max(self.start_lr * (1.0 - self.words_done() / self.total), self.floor)
-                report = self.done_blocks % 200 == 0
+                report = self.done_blocks % self.loss_every == 0
                 loss = self.step(self.tables, *args, lr, with_loss=report, update=self.update)
                 self.done_blocks += 1
                 self.kept_done += size
                 if report and loss is not None:
                     self.loss = float(loss) / max(int(examples()), 1)
                     if not math.isfinite(self.loss):
-                        raise InputError(f"training diverged (loss {self.loss}) with batch_size={self.batch}; "
-                                         "use a smaller --batch-size or --lr")
+                        self.diverged(f"loss {self.loss}")
                     if bar is not None:
                         bar.set_postfix(loss=f"{self.loss:.3f}", lr=f"{lr:.5f}", refresh=False)
                 if bar is not None:
                     bar.update(self.words_done() - bar.n)
+
+    def diverged(self, what: str) -> None:
+        raise InputError(f"training diverged ({what}) with batch_size={self.batch}; "
+                         "use a smaller --batch-size or --lr")
+
+    def check_tables(self) -> None:
+        """Stop with the diverged error if either table holds a value that is not finite (between
+        two looks at the loss a run can overflow and then carry NaN through every later block)."""
+        for name in ("w_in", "w_out"):
+            if not bool(torch.isfinite(getattr(self.tables, name)).all()):
+                self.diverged(f"{name} has values that are not finite")
 
     def _blocks(self, context, mask, targets, block: int):
         """Split drawn windows into blocks: (step arguments, centre words, examples counter)."""

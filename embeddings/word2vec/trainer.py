@@ -145,6 +145,7 @@ def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, p
                 _train_chunk(run, sampler, ids, docs, group, workers, gen, bar, bases)
                 interrupt.stop_if_interrupted(_stopped(f"during epoch {epoch + 1} of {config.epochs}", checkpoint_dir,
                                                        epoch))
+            run.check_tables()   # never checkpoint or return a diverged table
             if checkpoint_dir is not None and group.main:
                 save_checkpoint(Path(checkpoint_dir), config, vocab, tables, gen, epoch + 1)
             interrupt.stop_if_interrupted(_stopped(f"after epoch {epoch + 1} of {config.epochs}", checkpoint_dir,
