@@ -34,8 +34,8 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--modes", nargs="+", choices=["sg", "cbow"], default=["sg", "cbow"])
     p.add_argument("--blocks", type=int, nargs="+", default=[1024, 4096, 16384, 65536])
-    p.add_argument("--updates", nargs="+", choices=["sum", "newton", "sequential"], default=["sum", "newton"],
-                   help="block_update values to compare")
+    p.add_argument("--updates", nargs="+", choices=["auto", "sum", "newton", "sequential"], default=["sum", "newton"],
+                   help="block_update values to compare (auto: what the trainer picks, with its learning-rate scale)")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--gensim", action="store_true", help="also train gensim (2 workers) as the yardstick")
@@ -62,6 +62,7 @@ def main(argv=None) -> int:
         for block in args.blocks:
             for update in args.updates:
                 config = Word2VecConfig(**{**base.to_dict(), "batch_size": block, "block_update": update})
+                used, start_lr = config.update_for(block, len(enc.vocab)), config.block_lr(block, len(enc.vocab))
                 t0 = time.perf_counter()
                 try:
                     kv = train_word2vec(enc, config, progress=False)
@@ -70,12 +71,14 @@ def main(argv=None) -> int:
                     if "diverged" not in str(exc):
                         raise
                     row = {"analogy": None, "spearman": None, "diverged": True}
-                row = {"mode": mode, "trainer": "ours", "block": block, "block_update": update,
+                row = {"mode": mode, "trainer": "ours", "block": block, "block_update": update, "update": used,
+                       "start_lr": start_lr,
                        "train_s": round(time.perf_counter() - t0, 1), **row}
                 rows.append(row)
                 shown = ("diverged" if row.get("diverged") else
                          f"analogy {row['analogy']:5.2f}%  spearman {row['spearman']:.4f}")
-                print(f"{mode:4} ours block {block:>6} {update:>10}  {shown}  ({row['train_s']} s)", flush=True)
+                print(f"{mode:4} ours block {block:>6} {update:>10} ({used}, lr {start_lr:g})  {shown}  "
+                      f"({row['train_s']} s)", flush=True)
     if args.json:
         args.json.write_text(json.dumps({"corpus": str(args.corpus), "tokens": n_tokens, "epochs": args.epochs,
                                          "rows": rows}, indent=2) + "\n", encoding="utf-8")

@@ -24,7 +24,13 @@ USER_ERRORS: tuple[type[BaseException], ...] = (CLIError, InputError, OSError)
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    pass
+    """Descriptions as written, and each flag's default after its help, except a default of None
+    ("(default: None)" says nothing: the help says what happens without the flag)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None:
+            return action.help or ""
+        return super()._get_help_string(action)
 
 
 class Parser(argparse.ArgumentParser):

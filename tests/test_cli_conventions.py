@@ -261,3 +261,13 @@ def test_workers_zero_means_every_cpu_everywhere():
                 assert "0: one per" in (action.help or ""), (prog, path, action.option_strings, action.help)
                 if action.type is int:
                     assert action.type("0") == 0
+
+
+def test_no_help_page_says_default_none():
+    # "(default: None)" says nothing; where a flag's default is None its help says what happens
+    pages = {(prog, path): parser.format_help() for prog, path, parser in LEAVES}
+    assert len(pages) >= 15
+    assert [key for key, text in pages.items() if "default: None" in text] == []
+    generate = pages[("embeddings", ("lm", "generate"))]
+    assert "default 10 words" in " ".join(generate.split())          # the real default, from the help
+    assert "(default: 0.95)" in " ".join(generate.split())           # other defaults still shown

@@ -1,5 +1,6 @@
 """``embeddings lm train | eval | generate`` end to end on tiny corpora, and the one-line errors."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -66,6 +67,33 @@ def test_bpe_level_uses_and_copies_the_bpe_model(tmp_path, capsys):
     capsys.readouterr()
     assert main(["lm", "eval", str(out), str(small), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["perplexity"] < 300 * 1.1
+
+
+def test_the_bpe_model_is_copied_file_by_file_and_a_failed_copy_leaves_no_part(tmp_path, monkeypatch):
+    import shutil
+
+    from embeddings.lm.tokenizers import BPELMTokenizer
+    from textprep.bpe import BPETokenizer
+
+    small = tmp_path / "wp.txt"
+    small.write_text("\n".join(corpus_path("war_and_peace").read_text(encoding="utf-8").splitlines()[:100]) + "\n",
+                     encoding="utf-8")
+    BPETokenizer.train([str(small)], vocab_size=280).save(tmp_path / "bpe")
+    level = BPELMTokenizer(tmp_path / "bpe")
+    level.save(tmp_path / "lm")
+    names = sorted(p.name for p in (tmp_path / "bpe").iterdir())
+    assert sorted(p.name for p in (tmp_path / "lm" / "bpe").iterdir()) == names        # no temporary left
+    for name in names:
+        assert (tmp_path / "lm" / "bpe" / name).read_bytes() == (tmp_path / "bpe" / name).read_bytes()
+
+    def half_then_fail(src, dst):                  # a disk that fills up halfway through a file
+        Path(dst).write_bytes(Path(src).read_bytes()[:10])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfile", half_then_fail)
+    with pytest.raises(OSError, match="no space left on device"):
+        level.save(tmp_path / "lm2")
+    assert not (tmp_path / "lm2" / "bpe").exists() or not any((tmp_path / "lm2" / "bpe").iterdir())
 
 
 def test_word_level_through_the_pipeline(tmp_path):

@@ -345,6 +345,35 @@ def test_auto_update_is_the_plain_sum_up_to_cpu_blocks_and_newton_beyond():
     assert auto.update_for(default_batch_size(8, "cpu"), vocab_size=8) == "newton"
 
 
+def test_newton_blocks_above_4096_words_start_from_a_larger_learning_rate():
+    from embeddings.word2vec.config import newton_lr_scale
+
+    # sqrt(block / 4096) within 1..2, for the newton update only
+    assert newton_lr_scale(1024, "newton") == 1.0 and newton_lr_scale(4096, "newton") == 1.0
+    assert newton_lr_scale(8192, "newton") == pytest.approx(2 ** 0.5)
+    assert newton_lr_scale(16_384, "newton") == 2.0 and newton_lr_scale(65_536, "newton") == 2.0
+    assert newton_lr_scale(65_536, "sum") == 1.0 and newton_lr_scale(65_536, "sequential") == 1.0
+    sg, cbow = Word2VecConfig(), Word2VecConfig(sg=False)
+    assert sg.block_lr(1024) == 0.025 and sg.block_lr(16_384) == 0.05 and cbow.block_lr(16_384) == 0.1
+    assert Word2VecConfig(lr=0.01).block_lr(8192) == pytest.approx(0.01 * 2 ** 0.5)
+    assert Word2VecConfig(block_update="sum").block_lr(16_384) == 0.025
+    assert sg.block_lr(256, vocab_size=8) == 0.025          # newton on a tiny vocabulary, small block: no scale
+
+
+def test_the_block_loop_starts_from_the_scaled_rate(monkeypatch):
+    seen = []
+    real = w2v_blocks.BlockTrainer.__init__
+
+    def spy(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        seen.append((self.batch, self.update, self.start_lr, self.floor))
+
+    monkeypatch.setattr(w2v_blocks.BlockTrainer, "__init__", spy)
+    docs = [line.split() for line in corpus_path("war_and_peace").read_text(encoding="utf-8").splitlines()[:300]]
+    train_word2vec(docs, Word2VecConfig(epochs=1, min_count=1, workers=1, batch_size=8192), progress=False)
+    assert seen == [(8192, "newton", pytest.approx(0.025 * 2 ** 0.5), pytest.approx(0.025 * 2 ** 0.5 * 1e-4))]
+
+
 def test_a_tiny_vocabulary_in_one_long_line_trains_with_the_default_settings():
     # caught by the fuzzer: a 50 MB line repeating 8 words diverged (loss nan) with the default
     # 256-word blocks and plain sums; every row was updated hundreds of times per block

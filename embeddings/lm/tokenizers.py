@@ -19,6 +19,7 @@ from pathlib import Path
 
 from textprep.bpe import BPETokenizer
 from textprep.errors import InputError
+from textprep.fileio import atomic_path
 from textprep.pipeline import Pipeline, PipelineConfig
 from textprep.tokenize import chars
 from textprep.vocab import BOS, EOS, PAD, UNK, Vocabulary
@@ -152,7 +153,10 @@ class BPELMTokenizer:
         if self.model_dir is None:
             self.bpe.save(target)
         elif target.resolve() != self.model_dir.resolve():
-            shutil.copytree(self.model_dir, target, dirs_exist_ok=True)
+            for src in sorted(self.model_dir.rglob("*")):   # file by file, each whole or not there
+                if src.is_file():
+                    with atomic_path(target / src.relative_to(self.model_dir)) as tmp:
+                        shutil.copyfile(src, tmp)
         return {"level": "bpe", "file": "bpe"}
 
 

@@ -38,8 +38,8 @@ class BlockTrainer:
         self.config, self.tables, self.sampler, self.batch, self.total = config, tables, sampler, batch, total
         self.step = skipgram_step if config.sg else cbow_step_flat
         self.update = config.update_for(batch, sampler.keep.shape[0])   # the vocabulary size
-        self.start_lr = config.start_lr
-        self.floor = config.start_lr * config.min_lr_ratio
+        self.start_lr = config.block_lr(batch, sampler.keep.shape[0])
+        self.floor = self.start_lr * config.min_lr_ratio
         self.loss = float("nan")
         self.done_blocks = 0
         self.loss_every = max(1, LOSS_EVERY_WORDS // batch)   # blocks between two looks at the loss
