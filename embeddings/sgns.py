@@ -255,11 +255,12 @@ def cbow_step_flat(
         b = targets.shape[0]
         apply_newton(tables.w_out, targets.reshape(-1), grad_u.view(-1, dim), lr, lambda G: (
             sp * (G.view(b, -1, dim) * h.unsqueeze(1)).sum(2).square_()).reshape(-1))
-        # a context row moved by d moves its window's mean by d / n
+        # A context row moved by d alone would move its window's mean by d / n, but every context
+        # row of the window takes the window's step, so they move together and the mean moves by
+        # about d: the curvature along d is the window's own (with d / n, 16,384-word blocks diverged).
         u_ctx, sp_ctx = u.index_select(0, rows), sp.index_select(0, rows)
-        per_n = n_ctx.index_select(0, rows).to(h.dtype).unsqueeze(1)
         apply_newton(tables.w_in, flat_ctx, grad_ctx, lr, lambda G: (
-            sp_ctx * ((u_ctx * G.unsqueeze(1)).sum(2) / per_n).square_()).sum(1))
+            sp_ctx * (u_ctx * G.unsqueeze(1)).sum(2).square_()).sum(1))
         return loss
     if update == "sequential":
         has = (n_ctx > 0).to(h.dtype)

@@ -319,6 +319,27 @@ def test_large_block_updates_shrink_only_rows_pulled_the_same_way_several_times(
         torch.testing.assert_close(other.w_out[r], plain.w_out[r])
 
 
+def test_cbow_newton_counts_a_windows_context_rows_as_moving_together():
+    # One CBOW window, four context rows at zero, centre output row u = (2, 0), noise row 0, lr 4.
+    # h = 0, both scores 0, sigmoid' = 1/4.  Every context row gets the window's step
+    # lr (1 - 1/2) u = (4, 0), so all four move together and the mean h moves by the same (4, 0).
+    # The window's loss along that step, per unit t of it: -0.5 * (2 * 4) t + 1/2 * 1/4 * (2 * 4 t)^2,
+    # lowest at t = 1/4 (the score at 2).  Plain sums: score 8, four times past it.  Newton: half
+    # of the way, t = 1/8, each row (0.5, 0), the score at 1.  (Had a row counted only its own
+    # share d/4 of the mean, the cut would have seen no overshoot and kept the whole step.)
+    context, mask, targets = torch.tensor([[1, 2, 3, 4]]), torch.ones(1, 4, dtype=torch.bool), torch.tensor([[0, 5]])
+    moved = {}
+    for update in ("sum", "newton"):
+        t = SGNSTables(6, 2, torch.device("cpu"), torch.Generator().manual_seed(0))
+        t.w_in.zero_()
+        t.w_out.zero_()
+        t.w_out[0] = torch.tensor([2.0, 0.0])
+        cbow_step(t, context, mask, targets, 4.0, update=update)
+        moved[update] = t.w_in[1:5]
+    torch.testing.assert_close(moved["sum"], torch.tensor([[4.0, 0.0]] * 4))
+    torch.testing.assert_close(moved["newton"], torch.tensor([[0.5, 0.0]] * 4))
+
+
 @pytest.mark.parametrize("update", ["newton", "sequential"])
 def test_a_large_block_on_a_small_vocabulary_trains_with_the_large_block_updates(update):
     docs = [WORD.findall(line.lower()) for line in open(corpus_path("war_and_peace"), encoding="utf-8")]
