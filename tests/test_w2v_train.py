@@ -369,10 +369,12 @@ def test_auto_update_is_the_plain_sum_up_to_cpu_blocks_and_newton_beyond():
 def test_newton_blocks_above_4096_words_start_from_a_larger_learning_rate():
     from embeddings.word2vec.config import newton_lr_scale
 
-    # sqrt(block / 4096) within 1..2, for the newton update only
+    # 1 up to 4,096, sqrt(block / 4096) up to 16,384 (2), then sqrt(65536 / block) down to 1, newton only
     assert newton_lr_scale(1024, "newton") == 1.0 and newton_lr_scale(4096, "newton") == 1.0
     assert newton_lr_scale(8192, "newton") == pytest.approx(2 ** 0.5)
-    assert newton_lr_scale(16_384, "newton") == 2.0 and newton_lr_scale(65_536, "newton") == 2.0
+    assert newton_lr_scale(16_384, "newton") == 2.0
+    assert newton_lr_scale(32_768, "newton") == pytest.approx(2 ** 0.5)
+    assert newton_lr_scale(65_536, "newton") == 1.0 and newton_lr_scale(1 << 20, "newton") == 1.0
     assert newton_lr_scale(65_536, "sum") == 1.0 and newton_lr_scale(65_536, "sequential") == 1.0
     sg, cbow = Word2VecConfig(), Word2VecConfig(sg=False)
     assert sg.block_lr(1024) == 0.025 and sg.block_lr(16_384) == 0.05 and cbow.block_lr(16_384) == 0.1
