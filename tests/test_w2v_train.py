@@ -85,7 +85,10 @@ def test_default_block_is_a_tenth_of_the_vocabulary_within_bounds_and_half_for_c
     assert default_batch_size(1_000, cpu) == 256
     assert default_batch_size(100_000, cpu) == 1024
     assert default_batch_size(30_000, gpu) == 3_000
-    assert default_batch_size(1_000_000, gpu) == 4_096
+    assert default_batch_size(100_000, gpu) == 10_000
+    assert default_batch_size(1_000_000, gpu) == 16_384            # the block shown to keep quality
+    assert default_batch_size(1_000_000, gpu, sg=False) == 2_048
+    assert default_batch_size(30_000, gpu, sg=False) == 1_500
     assert default_batch_size(5_000, cpu, sg=False) == 250
     assert default_batch_size(100_000, cpu, sg=False) == 512
 

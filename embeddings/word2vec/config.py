@@ -38,7 +38,7 @@ class Word2VecConfig:
     lr: float | None = option(None, "start learning rate (default 0.025 skip-gram, 0.05 CBOW)", gt=0)
     min_lr_ratio: float = option(1e-4, "learning rate floor as a fraction of the start", min=0, max=1)
     batch_size: int | None = option(
-        None, "centre words per step (default: vocabulary/10 within 256..1024 on CPU, ..4096 on GPU; "
+        None, "centre words per step (default: vocabulary/10 within 256..1024 on CPU, ..16384 on GPU; "
               "half that for CBOW)", min=1)
     block_update: str = option(
         "auto", "how a table row updated several times in one block moves: sum (the sum of its steps, the C "
@@ -119,16 +119,20 @@ def newton_lr_scale(block: int, update: str) -> float:
 
 
 #: the largest GPU block shown, on the CPU with the same arithmetic, to keep quality: on the
-#: 7.2M-word edited English corpus (skip-gram, 2 epochs, one seed) 4,096-word blocks with the
-#: newton update reach 7.41 % on questions-words against 8.05 % for 1,024-word plain sums
-#: (sequential 6.27 %), while 16,384-word blocks reach 5.92 % (sequential 5.05 %; plain sums
-#: diverge at both sizes); benchmarks/RESULTS.md has the tables
-GPU_BLOCK_LIMIT = 4096
+#: 18.8M-token English corpus (5 epochs, one seed) 16,384-word skip-gram blocks with the newton
+#: update and twice the rate reach 31.64 % on questions-words, Spearman 0.540, against 30.91 % /
+#: 0.518 for 1,024-word plain sums and 30.72 % / 0.508 for gensim; 65,536-word blocks diverged
+#: there.  benchmarks/RESULTS.md has the tables
+GPU_BLOCK_LIMIT = 16_384
+#: CBOW's: 2,048-word blocks with the newton update reached 8.59 % against 9.10 % for 512-word
+#: plain sums (7.2M tokens, 2 epochs); larger CBOW blocks are not yet shown on the 18.8M-token table
+GPU_CBOW_BLOCK_LIMIT = 2048
 
 
 def default_batch_size(vocab_size: int, device_type: str = "cpu", sg: bool = True) -> int:
     """Centre words per step when not set: a tenth of the vocabulary, at least 256, at most
-    1,024 on the CPU (blocks that stay in cache) and 4,096 on a GPU; half of that for CBOW.
+    1,024 on the CPU (blocks that stay in cache) and 16,384 on a GPU; half of that for CBOW
+    (at most 2,048 on a GPU).
 
     Updates to a word seen many times in one block add up from the same stale vectors, so
     blocks that are large next to the vocabulary overshoot (on a 10k-word vocabulary, 1,024
@@ -142,4 +146,6 @@ def default_batch_size(vocab_size: int, device_type: str = "cpu", sg: bool = Tru
     device_type = getattr(device_type, "type", device_type)  # a torch.device works too
     cap = GPU_BLOCK_LIMIT if device_type == "cuda" else SUM_BLOCK_LIMIT
     size = max(256, min(cap, vocab_size // 10))
-    return size if sg else size // 2
+    if sg:
+        return size
+    return min(size // 2, GPU_CBOW_BLOCK_LIMIT) if device_type == "cuda" else size // 2
