@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # The evaluation data lives beside the project (../shared/data), also on CI.
 SHARED_DATA = Path(os.environ.get("TEXTPREP_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+def pytest_configure(config):
+    # Started in the background by a non-interactive shell (`./run.sh test &`), the tests inherit
+    # SIGINT ignored, and so would every process they start: the Ctrl-C tests would see nothing.
+    # A handler (unlike an ignored signal) does not pass through exec, so children get the default.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
