@@ -380,7 +380,8 @@ def test_newton_blocks_above_4096_words_start_from_a_larger_learning_rate():
     assert newton_lr_scale(65_536, "newton") == 1.0 and newton_lr_scale(1 << 20, "newton") == 1.0
     assert newton_lr_scale(65_536, "sum") == 1.0 and newton_lr_scale(65_536, "sequential") == 1.0
     sg, cbow = Word2VecConfig(), Word2VecConfig(sg=False)
-    assert sg.block_lr(1024) == 0.025 and sg.block_lr(16_384) == 0.05 and cbow.block_lr(16_384) == 0.1
+    assert sg.block_lr(1024) == 0.025 and sg.block_lr(16_384) == 0.05
+    assert cbow.block_lr(16_384) == 0.05 and cbow.block_lr(8192) == 0.05      # CBOW keeps its rate
     assert Word2VecConfig(lr=0.01).block_lr(8192) == pytest.approx(0.01 * 2 ** 0.5)
     assert Word2VecConfig(block_update="sum").block_lr(16_384) == 0.025
     assert sg.block_lr(256, vocab_size=8) == 0.025          # newton on a tiny vocabulary, small block: no scale
