@@ -39,7 +39,7 @@ class Word2VecConfig:
     min_lr_ratio: float = option(1e-4, "learning rate floor as a fraction of the start", min=0, max=1)
     batch_size: int | None = option(
         None, "centre words per step (default: vocabulary/10 within 256..1024 on CPU, ..16384 on GPU; "
-              "half that for CBOW)", min=1)
+              "half that for CBOW, at most 2048 on GPU)", min=1)
     block_update: str = option(
         "auto", "how a table row updated several times in one block moves: sum (the sum of its steps, the C "
                 "tool's arithmetic, right for small blocks), newton (the sum, cut to half of the distance to the "
@@ -98,10 +98,11 @@ class Word2VecConfig:
         return {k: v for k, v in self.to_dict().items() if k not in RUNTIME_FIELDS}
 
 
-#: newton blocks start from a larger learning rate above this many centre words ...
+#: newton blocks start from a larger learning rate above this many centre words (most of all,
+#: twice the per-word one, at 16,384) ...
 NEWTON_LR_BLOCK = 4096
-#: ... most of all (twice the per-word one) at this many, and no larger one from this many on
-NEWTON_LR_PEAK, NEWTON_LR_STOP = 16_384, 65_536
+#: ... and no larger one from this many on
+NEWTON_LR_STOP = 65_536
 
 
 def newton_lr_scale(block: int, update: str) -> float:
