@@ -36,6 +36,10 @@ def main(argv=None) -> int:
     p.add_argument("--blocks", type=int, nargs="+", default=[1024, 4096, 16384, 65536])
     p.add_argument("--updates", nargs="+", choices=["auto", "sum", "newton", "sequential"], default=["sum", "newton"],
                    help="block_update values to compare (auto: what the trainer picks, with its learning-rate scale)")
+    p.add_argument("--lrs", type=float, nargs="+", default=[None],
+                   help="start learning rates to compare (default: the config's, 0.025 skip-gram, 0.05 CBOW); "
+                        "skip-gram newton blocks scale it as the trainer does")
+    p.add_argument("--device", default="cpu", help="cpu (default: the same arithmetic as a GPU) or cuda")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--gensim", action="store_true", help="also train gensim (2 workers) as the yardstick")
@@ -47,11 +51,12 @@ def main(argv=None) -> int:
 
     docs = read_corpus(args.corpus, args.max_words)
     n_tokens = sum(map(len, docs))
-    print(f"corpus {args.corpus}: {n_tokens} tokens, {args.epochs} epochs, 1 worker, {args.threads} torch threads")
+    print(f"corpus {args.corpus}: {n_tokens} tokens, {args.epochs} epochs, 1 worker, device {args.device}, "
+          f"{args.threads} torch threads")
     rows = []
     for mode in args.modes:
-        base = Word2VecConfig(sg=mode == "sg", epochs=args.epochs, seed=args.seed, device="cpu", threads=args.threads,
-                              workers=1)
+        base = Word2VecConfig(sg=mode == "sg", epochs=args.epochs, seed=args.seed, device=args.device,
+                              threads=args.threads, workers=1)
         enc = encode_corpus(docs, base.min_count)
         if args.gensim:
             kv, _, train_s = run_gensim(docs, Word2VecConfig(**{**base.to_dict(), "workers": 2}))
@@ -60,25 +65,28 @@ def main(argv=None) -> int:
             print(f"{mode:4} gensim                     analogy {rows[-1]['analogy']:5.2f}%  "
                   f"spearman {rows[-1]['spearman']:.4f}", flush=True)
         for block in args.blocks:
-            for update in args.updates:
-                config = Word2VecConfig(**{**base.to_dict(), "batch_size": block, "block_update": update})
+            for update, lr in ((u, lr) for u in args.updates for lr in args.lrs):
+                config = Word2VecConfig(**{**base.to_dict(), "batch_size": block, "block_update": update, "lr": lr})
                 used, start_lr = config.update_for(block, len(enc.vocab)), config.block_lr(block, len(enc.vocab))
                 t0 = time.perf_counter()
                 try:
-                    kv = train_word2vec(enc, config, progress=False)
+                    kv = train_word2vec(enc, config, progress=False)    # vectors come back on the host: synced
+                    train_s = time.perf_counter() - t0
                     row = quality(kv, args.analogies, args.similarity)
                 except ValueError as exc:
                     if "diverged" not in str(exc):
                         raise
+                    train_s = time.perf_counter() - t0
                     row = {"analogy": None, "spearman": None, "diverged": True}
-                row = {"mode": mode, "trainer": "ours", "block": block, "block_update": update, "update": used,
+                row = {"mode": mode, "trainer": "ours", "device": args.device, "block": block,
+                       "block_update": update, "update": used,
                        "start_lr": start_lr,
-                       "train_s": round(time.perf_counter() - t0, 1), **row}
+                       "train_s": round(train_s, 1), "words_per_s": round(n_tokens * args.epochs / train_s), **row}
                 rows.append(row)
                 shown = ("diverged" if row.get("diverged") else
                          f"analogy {row['analogy']:5.2f}%  spearman {row['spearman']:.4f}")
                 print(f"{mode:4} ours block {block:>6} {update:>10} ({used}, lr {start_lr:g})  {shown}  "
-                      f"({row['train_s']} s)", flush=True)
+                      f"({row['train_s']} s, {row['words_per_s']} words/s)", flush=True)
     if args.json:
         args.json.write_text(json.dumps({"corpus": str(args.corpus), "tokens": n_tokens, "epochs": args.epochs,
                                          "rows": rows}, indent=2) + "\n", encoding="utf-8")

@@ -39,7 +39,7 @@ class Word2VecConfig:
     min_lr_ratio: float = option(1e-4, "learning rate floor as a fraction of the start", min=0, max=1)
     batch_size: int | None = option(
         None, "centre words per step (default: vocabulary/10 within 256..1024 on CPU, ..16384 on GPU; "
-              "half that for CBOW, at most 2048 on GPU)", min=1)
+              "half that for CBOW)", min=1)
     block_update: str = option(
         "auto", "how a table row updated several times in one block moves: sum (the sum of its steps, the C "
                 "tool's arithmetic, right for small blocks), newton (the sum, cut to half of the distance to the "
@@ -99,45 +99,44 @@ class Word2VecConfig:
 
 
 #: newton blocks start from a larger learning rate above this many centre words (most of all,
-#: twice the per-word one, at 16,384) ...
+#: sqrt(2) times the per-word one, at 8,192) ...
 NEWTON_LR_BLOCK = 4096
 #: ... and no larger one from this many on
-NEWTON_LR_STOP = 65_536
+NEWTON_LR_STOP = 16_384
 
 
 def newton_lr_scale(block: int, update: str) -> float:
     """How many times the per-word learning rate a block of ``block`` centre words starts from:
-    for the newton update ``min(sqrt(block / 4096), sqrt(65536 / block))``, at least 1, so 1 up
-    to 4,096 words, rising to 2 at 16,384 and back to 1 at 65,536; 1 for the other updates.
+    for the newton update ``min(sqrt(block / 4096), sqrt(16384 / block))``, at least 1, so 1 up
+    to 4,096 words, rising to sqrt(2) at 8,192 and back to 1 at 16,384; 1 for the other updates.
 
     The newton cut holds back the rows a block updates many times (frequent words), so in large
     blocks they keep pace with sequential SGD only if the rows updated a few times move further
-    than one SGD step each.  Measured on the 7.2M-token edited English corpus (skip-gram, one
-    epoch, seed 0, 16,384-word blocks): 2.26 % on questions-words at the per-word rate, 3.36 % at
-    twice it, 3.55 % at three times, 3.44 % at four times (1,024-word plain sums: 3.77 %, and
-    2.74 % at twice the rate: the scale is for large blocks only).  At 65,536 twice the rate
-    diverged (18.8M tokens, 5 epochs), hence the fall.  Skip-gram only (:meth:`Word2VecConfig.block_lr`).
+    than one SGD step each.  On the 18.8M-token English corpus (skip-gram, 5 epochs, on an H200)
+    8,192-word blocks reach 31.66 / 31.63 / 30.87 % on questions-words for seeds 0 / 1 / 2 at
+    sqrt(2) times the rate, 30.24 % (seed 0) at the per-word rate.  Twice the rate at 16,384
+    diverged for seeds 0 and 1 there (sqrt(2) times it for seed 0), where the per-word rate
+    reaches 30.61 / 31.26 / 30.41 % (1,024-word plain sums 30.66 %, seed 0), hence the fall back
+    to 1 from 16,384 on.  Skip-gram only (:meth:`Word2VecConfig.block_lr`).
     """
     if update != "newton":
         return 1.0
     return max(1.0, min((block / NEWTON_LR_BLOCK) ** 0.5, (NEWTON_LR_STOP / block) ** 0.5))
 
 
-#: the largest GPU block shown, on the CPU with the same arithmetic, to keep quality: on the
-#: 18.8M-token English corpus (5 epochs, one seed) 16,384-word skip-gram blocks with the newton
-#: update and twice the rate reach 31.64 % on questions-words, Spearman 0.540, against 30.91 % /
-#: 0.518 for 1,024-word plain sums and 30.72 % / 0.508 for gensim; 65,536-word blocks diverged
-#: there.  benchmarks/RESULTS.md has the tables
+#: the largest GPU block shown to keep quality: on the 18.8M-token English corpus (5 epochs) on an
+#: H200, 16,384-word skip-gram blocks with the newton update reach 30.61 / 31.26 / 30.41 % on
+#: questions-words (seeds 0 / 1 / 2), Spearman 0.5217 / 0.5341 / 0.5193, against 30.66 % / 0.5225
+#: for 1,024-word plain sums (seed 0) on the GPU, 30.91 % / 0.5179 on the CPU and 30.72 % / 0.5076
+#: for gensim; CBOW's 16,384-word blocks reach 28.73 % / 0.4614 (512-word plain sums on the CPU
+#: 28.37 % / 0.4718, gensim 28.05 % / 0.4583).  65,536-word skip-gram blocks diverge.
+#: benchmarks/RESULTS.md has the tables
 GPU_BLOCK_LIMIT = 16_384
-#: CBOW's: 2,048-word blocks with the newton update reached 8.59 % against 9.10 % for 512-word
-#: plain sums (7.2M tokens, 2 epochs); larger CBOW blocks are not yet shown on the 18.8M-token table
-GPU_CBOW_BLOCK_LIMIT = 2048
 
 
 def default_batch_size(vocab_size: int, device_type: str = "cpu", sg: bool = True) -> int:
     """Centre words per step when not set: a tenth of the vocabulary, at least 256, at most
-    1,024 on the CPU (blocks that stay in cache) and 16,384 on a GPU; half of that for CBOW
-    (at most 2,048 on a GPU).
+    1,024 on the CPU (blocks that stay in cache) and 16,384 on a GPU; half of that for CBOW.
 
     Updates to a word seen many times in one block add up from the same stale vectors, so
     blocks that are large next to the vocabulary overshoot (on a 10k-word vocabulary, 1,024
@@ -151,6 +150,4 @@ def default_batch_size(vocab_size: int, device_type: str = "cpu", sg: bool = Tru
     device_type = getattr(device_type, "type", device_type)  # a torch.device works too
     cap = GPU_BLOCK_LIMIT if device_type == "cuda" else SUM_BLOCK_LIMIT
     size = max(256, min(cap, vocab_size // 10))
-    if sg:
-        return size
-    return min(size // 2, GPU_CBOW_BLOCK_LIMIT) if device_type == "cuda" else size // 2
+    return size if sg else size // 2
