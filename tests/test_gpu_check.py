@@ -35,3 +35,14 @@ def test_without_a_gpu_the_full_check_says_so_in_one_line():
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "gpu_check: error: no CUDA device here (use --smoke to run the same code on the CPU)"]
+
+
+def test_the_lstm_precision_sweep_runs_every_precision_on_the_cpu():
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_lm_precision.py"), "--device", "cpu",
+                           "--hidden", "16", "--batch", "4", "8", "--vocab", "50", "--steps", "2"],
+                          capture_output=True, text=True, timeout=300, env={"OMP_NUM_THREADS": "1", "PATH": ""})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("hidden")]
+    assert len(rows) == 2
+    for row in rows:
+        assert "fp32" in row and "fp16" in row and "bf16" in row and row.count("(x") == 2
