@@ -48,3 +48,38 @@ def no_hang():
     faulthandler.dump_traceback_later(120, exit=True)
     yield
     faulthandler.cancel_dump_traceback_later()
+
+
+@pytest.fixture
+def w2v_chunk_reads(monkeypatch) -> list[int]:
+    """The sizes of the chunks word2vec reads from its corpus cache, in order (a spy on
+    ``CorpusCache.chunks`` for the test's duration)."""
+    from embeddings.word2vec import cache
+
+    read, real = [], cache.CorpusCache.chunks
+
+    def counted(self, size):
+        for chunk in real(self, size):
+            read.append(len(chunk[0]))
+            yield chunk
+
+    monkeypatch.setattr(cache.CorpusCache, "chunks", counted)
+    return read
+
+
+@pytest.fixture
+def w2v_stop_at_checkpoint(monkeypatch):
+    """``stop()`` makes word2vec raise KeyboardInterrupt right after it saves its next checkpoint,
+    as a kill between two epochs would; ``stop(False)`` lets training run on again."""
+    from embeddings.word2vec import trainer
+
+    real = trainer.save_checkpoint
+
+    def save_then_stop(*args):
+        real(*args)
+        raise KeyboardInterrupt
+
+    def stop(on: bool = True) -> None:
+        monkeypatch.setattr(trainer, "save_checkpoint", save_then_stop if on else real)
+
+    return stop

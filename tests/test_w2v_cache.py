@@ -138,16 +138,8 @@ def test_training_from_the_cache_equals_training_in_memory(tmp_path):
     assert encode_corpus(docs, 3).n_ids == cached_corpus(docs, tmp_path / "c", 3, fingerprint={"n": 1500}).n_ids
 
 
-def test_training_over_many_chunks_learns_the_same_kind_of_neighbours(tmp_path, monkeypatch):
-    read = []
-    real = cache_mod.CorpusCache.chunks
-
-    def counted(self, size):
-        for chunk in real(self, size):
-            read.append(len(chunk[0]))
-            yield chunk
-
-    monkeypatch.setattr(cache_mod.CorpusCache, "chunks", counted)
+def test_training_over_many_chunks_learns_the_same_kind_of_neighbours(tmp_path, w2v_chunk_reads):
+    read = w2v_chunk_reads
     docs = _war_and_peace()
     kv = train_word2vec(docs, Word2VecConfig(sg=True, dim=50, epochs=10, min_count=5, threads=1, workers=1,
                                              chunk_words=10_000), progress=False, cache_dir=tmp_path / "c")

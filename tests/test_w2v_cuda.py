@@ -11,8 +11,6 @@ import torch
 
 from corpora import corpus_path
 from embeddings.word2vec import Word2VecConfig, train_word2vec
-from embeddings.word2vec import cache as cache_mod
-from embeddings.word2vec import trainer as w2v_trainer
 from embeddings.word2vec.checkpoint import CHECKPOINT
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
@@ -30,16 +28,8 @@ def war_and_peace():
 
 @pytest.mark.parametrize("sg", [True, False])
 def test_large_blocks_on_cuda_learn_neighbours_from_a_cache_kept_on_the_device(war_and_peace, tmp_path,
-                                                                              monkeypatch, sg):
-    read = []
-    real = cache_mod.CorpusCache.chunks
-
-    def counted(self, size):
-        for chunk in real(self, size):
-            read.append(len(chunk[0]))
-            yield chunk
-
-    monkeypatch.setattr(cache_mod.CorpusCache, "chunks", counted)
+                                                                              w2v_chunk_reads, sg):
+    read = w2v_chunk_reads
     # 8,192 centre words a block on a 3,000-word vocabulary, the update `auto` picks on a GPU
     config = Word2VecConfig(sg=sg, dim=50, epochs=10, min_count=5, device="cuda", batch_size=8192,
                             chunk_words=10_000)
@@ -51,19 +41,13 @@ def test_large_blocks_on_cuda_learn_neighbours_from_a_cache_kept_on_the_device(w
 
 
 def test_a_cuda_run_stopped_after_an_epoch_resumes_and_its_checkpoint_loads_on_the_cpu(war_and_peace, tmp_path,
-                                                                                     monkeypatch):
+                                                                                     w2v_stop_at_checkpoint):
     config = Word2VecConfig(sg=True, dim=32, epochs=2, min_count=5, device="cuda")
-    real_save = w2v_trainer.save_checkpoint
-
-    def save_then_stop(*args):
-        real_save(*args)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(w2v_trainer, "save_checkpoint", save_then_stop)
+    w2v_stop_at_checkpoint()
     with pytest.raises(KeyboardInterrupt):
         train_word2vec(war_and_peace[:4000], config, checkpoint_dir=tmp_path, progress=False)
     assert int(torch.load(tmp_path / CHECKPOINT, weights_only=True)["epochs_done"]) == 1
-    monkeypatch.setattr(w2v_trainer, "save_checkpoint", real_save)
+    w2v_stop_at_checkpoint(False)
     kv = train_word2vec(war_and_peace[:4000], config, checkpoint_dir=tmp_path, resume=True, progress=False)
     assert np.isfinite(kv.vectors).all()
     state = torch.load(tmp_path / CHECKPOINT, weights_only=True)      # no map_location: saved on the CPU

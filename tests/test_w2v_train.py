@@ -12,7 +12,6 @@ from embeddings.device import resolve_device
 from embeddings.sgns import SGNSTables, cbow_flatten, cbow_step, skipgram_step
 from embeddings.word2vec import DeviceSampler, Word2VecConfig, default_batch_size, encode_corpus, train_word2vec
 from embeddings.word2vec import blocks as w2v_blocks
-from embeddings.word2vec import trainer as w2v_trainer
 
 WORD = re.compile(r"[^\W\d_]+")
 
@@ -176,21 +175,15 @@ def test_same_seed_same_vectors_other_seed_other_vectors():
 
 
 @pytest.mark.parametrize("sg", [True, False])
-def test_resume_after_an_interrupted_epoch_gives_the_uninterrupted_result(tmp_path, monkeypatch, sg):
+def test_resume_after_an_interrupted_epoch_gives_the_uninterrupted_result(tmp_path, w2v_stop_at_checkpoint, sg):
     docs = _small_corpus()
     config = Word2VecConfig(**{**SMALL.to_dict(), "sg": sg})
     full = train_word2vec(docs, config, checkpoint_dir=tmp_path / "full", progress=False)
 
-    real_save = w2v_trainer.save_checkpoint
-
-    def save_then_stop(*args):
-        real_save(*args)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(w2v_trainer, "save_checkpoint", save_then_stop)
+    w2v_stop_at_checkpoint()
     with pytest.raises(KeyboardInterrupt):
         train_word2vec(docs, config, checkpoint_dir=tmp_path / "cut", progress=False)
-    monkeypatch.setattr(w2v_trainer, "save_checkpoint", real_save)
+    w2v_stop_at_checkpoint(False)
     resumed = train_word2vec(docs, config, checkpoint_dir=tmp_path / "cut", resume=True, progress=False)
     np.testing.assert_allclose(resumed.vectors, full.vectors, atol=1e-6)
 
