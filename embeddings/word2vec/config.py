@@ -87,8 +87,9 @@ class Word2VecConfig:
     def block_lr(self, block: int, vocab_size: int | None = None) -> float:
         """The start learning rate of blocks of ``block`` centre words: :attr:`start_lr`, times
         :func:`newton_lr_scale` where skip-gram blocks use the newton update.  CBOW keeps its
-        rate: on the 18.8M-token table 16,384-word CBOW blocks at twice it reached 26.07 %, and
-        65,536-word blocks at the per-word rate 27.69 % (512-word plain sums 28.37 %)."""
+        rate: on the 18.8M-token table 16,384-word CBOW blocks at twice it reached 26.07 %, at the
+        per-word rate 28.73 % (on a GPU), 65,536-word blocks at the per-word rate 27.69 % (512-word
+        plain sums 28.37 %)."""
         if not self.sg:   # CBOW: twice the rate lost 2.3 points at 16,384 words (18.8M tokens, 5 epochs)
             return self.start_lr
         return self.start_lr * newton_lr_scale(block, self.update_for(block, vocab_size))
