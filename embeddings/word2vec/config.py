@@ -57,7 +57,8 @@ class Word2VecConfig:
     chunk_words: int = option(
         1 << 20, "words of a cached corpus read and moved to the device at a time (whole sentences)", min=1)
     sync_words: int = option(
-        1_000_000, "under torchrun: average the processes' tables every this many corpus words", min=1)
+        50_000, "under torchrun: add up the processes' changes to the tables every this many corpus words "
+                "(each merge is one all-reduce of both tables: raise it where that is slow)", min=1)
 
     def __post_init__(self) -> None:
         check_fields(self)

@@ -83,7 +83,7 @@ def join(device_name: str) -> tuple[Group, str]:
         dist.init_process_group("nccl" if cuda else "gloo")
     group = Group(dist.get_rank(), dist.get_world_size())
     if group.main:
-        log.info("word2vec: %d processes (%s), averaging the tables every sync_words words",
+        log.info("word2vec: %d processes (%s), merging the tables every sync_words words",
                  group.world, "nccl" if cuda else "gloo")
     return group, device_name
 

@@ -11,7 +11,7 @@ All sampling runs on the device from one seeded ``torch.Generator``, so a run is
 reproducible on the same device and a resumed run continues exactly where the checkpoint
 left off.  There is no Python loop per word or per pair, only one per block
 (:mod:`~embeddings.word2vec.blocks`).  Under ``torchrun`` each process trains its share of
-every chunk and the tables are averaged every ``sync_words`` words
+every chunk and the processes' changes are merged every ``sync_words`` words
 (:mod:`~embeddings.word2vec.distributed`).
 
 References: Mikolov et al. 2013 (both papers) and the C tool ``word2vec.c``, whose defaults
