@@ -79,8 +79,7 @@ def main(argv=None) -> int:
                     train_s = time.perf_counter() - t0
                     row = {"analogy": None, "spearman": None, "diverged": True}
                 row = {"mode": mode, "trainer": "ours", "device": args.device, "block": block,
-                       "block_update": update, "update": used,
-                       "start_lr": start_lr,
+                       "block_update": update, "update": used, "start_lr": start_lr,
                        "train_s": round(train_s, 1), "words_per_s": round(n_tokens * args.epochs / train_s), **row}
                 rows.append(row)
                 shown = ("diverged" if row.get("diverged") else
