@@ -27,12 +27,13 @@ Tables: the input one starts uniform in ``+-0.5/dim``, the output one at zero.
 A block's steps are all taken from the same (stale) tables.  ``update`` says how a row that
 several of them touch moves: ``"sum"`` adds its steps (the C tool's arithmetic, right while
 blocks are small), ``"newton"`` adds them but never further than half of the point where the
-row's loss, modelled as quadratic along that summed step, stops falling (:func:`apply_newton`),
+row's loss on the block's pairs, along that summed step, stops falling (:func:`apply_newton`),
 ``"sequential"`` scales the sum by a curvature bound (:func:`apply_sequential`).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 from torch.nn.functional import embedding_bag, logsigmoid
@@ -100,41 +101,101 @@ def apply_sequential(table: torch.Tensor, index: torch.Tensor, grads: torch.Tens
     table.index_add_(0, rows, total.mul_(factor.unsqueeze(1)))
 
 
-#: the share of a row's one-dimensional Newton step that a block may take.  Both sides of a pair
-#: move in the same block, each towards its own minimum; at the whole step the two together
-#: overshot (16,384-word skip-gram blocks diverged), at half of it they stay below the joint one.
+#: the share of the way to the minimum of a row's loss along its summed step that a block may take.
+#: Both sides of a pair move in the same block, each towards its own minimum: at the whole way the
+#: two together overshot (16,384-word skip-gram blocks diverged), at half of it they stay below the
+#: joint one.
 NEWTON_SHARE = 0.5
+#: Newton steps on a row's loss along its summed step, taken where the quadratic model at the stale
+#: point would already pass the minimum
+NEWTON_STEPS = 2
 
 
-def newton_factor(total: torch.Tensor, curvature: torch.Tensor, lr: float) -> torch.Tensor:
-    """``min(1, NEWTON_SHARE * s)`` per row, where ``s = |G|^2 / (lr G^T H G)`` is the multiple of
-    the summed step ``G`` at which the row's loss, quadratic along ``G``, is lowest.
+class RowPairs(NamedTuple):
+    """A block's pairs as one table's row entries see them (for :func:`apply_newton`).
 
-    The steps are ``lr`` times the negative gradient, so along ``G`` the loss falls at the rate
-    ``|G|^2 / lr`` and curves by ``G^T H G``.  ``total`` (R, D), ``curvature`` (R,).
+    ``scores`` are the pairs' scores at the block's stale tables, shaped so that removing axis
+    ``dim`` leaves one entry per row occurrence, in the order of the ``index`` given with them;
+    ``labels`` (1 for the centre word's pair, 0 for a noise word's) and ``weight`` (0 on padding)
+    broadcast against ``scores``.
     """
-    best = total.square().sum(1) / (lr * curvature).clamp(min=1e-30)
-    return (NEWTON_SHARE * best).clamp(max=1.0)
+
+    scores: torch.Tensor
+    labels: torch.Tensor
+    weight: torch.Tensor
+    dim: int
+
+
+def _slopes(pairs: RowPairs, moves: torch.Tensor, at: torch.Tensor, inverse: torch.Tensor,
+            n_rows: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """First and second derivative, per row, of the block's loss on the row's pairs when each row
+    has taken ``at`` (R,) times its summed step, under which a pair's score moves by ``at`` times
+    ``moves`` (shaped like ``pairs.scores``)."""
+    shape = [n for i, n in enumerate(pairs.scores.shape) if i != pairs.dim]
+    t = at.index_select(0, inverse).view(shape).unsqueeze(pairs.dim)
+    z = torch.sigmoid(pairs.scores + t * moves)
+    first = ((z - pairs.labels) * moves * pairs.weight).sum(pairs.dim).reshape(-1)
+    second = (z * (1.0 - z) * moves.square() * pairs.weight).sum(pairs.dim).reshape(-1)
+    return (first.new_zeros(n_rows).index_add_(0, inverse, first),
+            second.new_zeros(n_rows).index_add_(0, inverse, second))
+
+
+def newton_distance(total: torch.Tensor, lr: float, slopes: Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+                    ) -> torch.Tensor:
+    """Per row, how many times its summed step ``total`` (R, D) to go before its loss along that
+    step stops falling, at most ``1 / NEWTON_SHARE`` (beyond that the whole step is taken anyway).
+
+    The first guess is Newton's from the stale point: the steps are ``lr`` times the negative
+    gradient, so along ``G`` the loss falls at the rate ``|G|^2 / lr`` and curves by ``G^T H G``,
+    lowest at ``|G|^2 / (lr G^T H G)`` if it were quadratic.  It is not: a pair whose score sits deep
+    in the flat tail of the sigmoid has almost no curvature at the stale point, so that guess sends
+    a row that many such pairs push the same way far past the point where they turn (65,536-word
+    skip-gram blocks diverged).  So the guess is checked: where the loss already rises there, a
+    bracketed Newton search on the true loss along the step (:data:`NEWTON_STEPS` steps, halving
+    the bracket where a step leaves it) brings it back.  ``slopes(t)`` gives each row's first
+    and second derivative at ``t`` times its step.
+    """
+    limit = 1.0 / NEWTON_SHARE
+    _, curve = slopes(total.new_zeros(total.shape[0]))
+    guess = (total.square().sum(1) / (lr * curve).clamp(min=1e-30)).clamp(max=limit)
+    first, _ = slopes(guess)
+    past = first > 0                       # the loss rises at the guess: its minimum lies before it
+    lo, hi = torch.zeros_like(guess), guess.clone()
+    t = torch.where(past, 0.5 * guess, guess)
+    for _ in range(NEWTON_STEPS):
+        first, second = slopes(t)
+        falling = first < 0
+        lo, hi = torch.where(falling, t, lo), torch.where(falling, hi, t)
+        step = t - first / second.clamp(min=1e-30)
+        t = torch.where((step > lo) & (step < hi), step, 0.5 * (lo + hi))
+    return torch.where(past, t, guess)
 
 
 def apply_newton(table: torch.Tensor, index: torch.Tensor, grads: torch.Tensor, lr: float,
-                 curvature_along: Callable[[torch.Tensor], torch.Tensor]) -> None:
-    """Add a block's updates to ``table`` rows, each row's sum shortened where it would pass the
-    minimum of the row's loss along it (:func:`newton_factor`).
+                 moves: Callable[[torch.Tensor], torch.Tensor], pairs: RowPairs) -> None:
+    """Add a block's updates to ``table`` rows, each row's sum shortened where it would take the row
+    past half of the way to the minimum of its loss along it (:func:`newton_distance`).
 
-    ``index`` (E,) rows and ``grads`` (E, D) their steps.  ``curvature_along(G)`` takes each
-    entry's row total ``G`` (E, D) and returns ``G^T H_e G`` (E,), the entry's curvature along it;
-    for a negative-sampling pair whose other side is ``x`` that is ``sigmoid'(score) (x . G)^2``.
+    ``index`` (E,) rows and ``grads`` (E, D) their steps.  ``moves(G)`` takes each entry's row
+    total ``G`` (E, D) and returns how far each of the entry's pairs' scores moves when the row
+    moves by ``G`` (shaped like ``pairs.scores``): ``x . G`` for a pair whose other side is ``x``.
     Unlike :func:`apply_sequential`, which bounds the curvature in every direction, this measures
-    it along the step: a word updated from many different contexts keeps its whole step, while
-    one pulled the same way by many updates (a frequent word early in training) is cut short.
-    A row updated once keeps its step unless that step alone would pass the minimum.
+    the loss along the step: a word updated from many different contexts keeps its whole step,
+    while one pulled the same way by many updates (a frequent word early in training) is cut short.
+    A row updated once keeps its step unless that step alone would pass half of its minimum.
     """
     rows, inverse = torch.unique(index, return_inverse=True)
     total = grads.new_zeros(rows.shape[0], grads.shape[1]).index_add_(0, inverse, grads)
-    along = curvature_along(total.index_select(0, inverse))
-    c = along.new_zeros(rows.shape[0]).index_add_(0, inverse, along)
-    table.index_add_(0, rows, total.mul_(newton_factor(total, c, lr).unsqueeze(1)))
+    along = moves(total.index_select(0, inverse))
+    distance = newton_distance(total, lr, lambda t: _slopes(pairs, along, t, inverse, rows.shape[0]))
+    table.index_add_(0, rows, total.mul_((NEWTON_SHARE * distance).clamp(max=1.0).unsqueeze(1)))
+
+
+def _labels(n_targets: int, like: torch.Tensor) -> torch.Tensor:
+    """``(1, 0, ..., 0)``: the centre word's pair first, then the noise words'."""
+    labels = like.new_zeros(n_targets)
+    labels[0] = 1.0
+    return labels
 
 
 def _loss(scores: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
@@ -171,13 +232,14 @@ def skipgram_step(
     grad_u = torch.bmm(g.transpose(1, 2), h)                                       # (B, 1+k, D)
     grad_h = torch.bmm(g, u)                                                       # (B, 2W, D)
     if update == "newton":
-        sig = torch.sigmoid(scores)
-        sp = sig.mul_(1.0 - sig).mul_(maskf.unsqueeze(2))                         # sigmoid' on real pairs
-        # an output row's pairs have the context rows as other side, an input row's the targets
-        apply_newton(tables.w_out, targets.reshape(-1), grad_u.view(-1, dim), lr, lambda G: (
-            sp * torch.bmm(h, G.view(b, -1, dim).transpose(1, 2)).square_()).sum(1).reshape(-1))
-        apply_newton(tables.w_in, context.reshape(-1), grad_h.view(-1, dim), lr, lambda G: (
-            sp * torch.bmm(G.view(b, slots, dim), u.transpose(1, 2)).square_()).sum(2).reshape(-1))
+        labels = _labels(targets.shape[1], scores)
+        # an output row's pairs are its window's context rows (axis 1), an input row's the targets (axis 2)
+        apply_newton(tables.w_out, targets.reshape(-1), grad_u.view(-1, dim), lr,
+                     lambda G: torch.bmm(h, G.view(b, -1, dim).transpose(1, 2)),
+                     RowPairs(scores, labels, maskf.unsqueeze(2), 1))
+        apply_newton(tables.w_in, context.reshape(-1), grad_h.view(-1, dim), lr,
+                     lambda G: torch.bmm(G.view(b, slots, dim), u.transpose(1, 2)),
+                     RowPairs(scores, labels, maskf.unsqueeze(2), 2))
         return loss
     if update == "sequential":
         sig = torch.sigmoid(scores)
@@ -250,17 +312,18 @@ def cbow_step_flat(
     grad_h = torch.bmm(g.unsqueeze(1), u).squeeze(1)                               # (B, D)
     grad_ctx = grad_h.index_select(0, rows)                                         # (M, D)
     if update == "newton":
-        sig = torch.sigmoid(scores)
-        sp = sig.mul_(1.0 - sig).mul_((n_ctx > 0).to(h.dtype).unsqueeze(1))             # (B, 1+k)
-        b = targets.shape[0]
-        apply_newton(tables.w_out, targets.reshape(-1), grad_u.view(-1, dim), lr, lambda G: (
-            sp * (G.view(b, -1, dim) * h.unsqueeze(1)).sum(2).square_()).reshape(-1))
+        b, labels, has = targets.shape[0], _labels(targets.shape[1], scores), (n_ctx > 0).to(h.dtype)
+        # an output row has one pair, its window's mean context h
+        apply_newton(tables.w_out, targets.reshape(-1), grad_u.view(-1, dim), lr,
+                     lambda G: (G.view(b, -1, dim) * h.unsqueeze(1)).sum(2, keepdim=True),
+                     RowPairs(scores.unsqueeze(2), labels.unsqueeze(1), has.view(-1, 1, 1), 2))
         # A context row moved by d alone would move its window's mean by d / n, but every context
         # row of the window takes the window's step, so they move together and the mean moves by
-        # about d: the curvature along d is the window's own (with d / n, 16,384-word blocks diverged).
-        u_ctx, sp_ctx = u.index_select(0, rows), sp.index_select(0, rows)
-        apply_newton(tables.w_in, flat_ctx, grad_ctx, lr, lambda G: (
-            sp_ctx * (u_ctx * G.unsqueeze(1)).sum(2).square_()).sum(1))
+        # about d: its pairs are the window's, with the window's own scores (with d / n, 16,384-word
+        # blocks diverged).
+        u_ctx = u.index_select(0, rows)
+        apply_newton(tables.w_in, flat_ctx, grad_ctx, lr, lambda G: (u_ctx * G.unsqueeze(1)).sum(2),
+                     RowPairs(scores.index_select(0, rows), labels, scores.new_ones(()), 1))
         return loss
     if update == "sequential":
         has = (n_ctx > 0).to(h.dtype)

@@ -268,19 +268,43 @@ def test_sequential_block_update_by_hand():
 
 
 def test_newton_block_update_by_hand():
-    from embeddings.sgns import apply_newton
+    from embeddings.sgns import RowPairs, apply_newton
 
-    # row 0 gets two steps along (1, 0) from pairs whose other side is x = (10, 0); row 1 one step
-    # (0, 2) from x = (0, 1); sigmoid' = 1/4 on every pair
+    # Centre-word pairs at score 0 (sigmoid 1/2, sigmoid' 1/4), lr 0.2, so each step is
+    # 0.2 * (1 - 1/2) x = x / 10 for the other side x.  Row 0 gets two steps (1, 0) from x = (10, 0);
+    # row 1 one step (0, 0.1) from x = (0, 1).
     table = torch.zeros(3, 2)
     index = torch.tensor([0, 0, 1])
-    grads = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    grads = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 0.1]])
     other = torch.tensor([[10.0, 0.0], [10.0, 0.0], [0.0, 1.0]])
-    apply_newton(table, index, grads, 0.1, lambda G: 0.25 * (other * G).sum(1).square())
-    # row 0: G = (2, 0), G^T H G = 2 * 0.25 * 20^2 = 200; along G the loss -s |G|^2 / lr + s^2 / 2 * 200
-    # is lowest at s = 4 / (0.1 * 200) = 0.2, and the step takes half of that: 0.1 G
-    # row 1: G = (0, 2), G^T H G = 0.25 * 2^2 = 1, lowest at s = 40: the whole step
-    torch.testing.assert_close(table, torch.tensor([[0.2, 0.0], [0.0, 2.0], [0.0, 0.0]]))
+    pairs = RowPairs(torch.zeros(3, 1), torch.ones(()), torch.ones(()), 1)
+    apply_newton(table, index, grads, 0.2, lambda G: (other * G).sum(1, keepdim=True), pairs)
+    # row 0: G = (2, 0), |G|^2 / lr = 20, G^T H G = 2 * 1/4 * 20^2 = 200: the quadratic model of
+    # the loss along G is lowest at t = 20 / 200 = 0.1 (scores 2).  The true loss -2 log s(20 t)
+    # still falls there, so that guess stands, and the row takes half of it: 0.05 G = (0.1, 0).
+    # row 1: G = (0, 0.1), |G|^2 / lr = 0.05, G^T H G = 1/4 * 0.1^2: lowest at t = 20, the whole step
+    torch.testing.assert_close(table, torch.tensor([[0.1, 0.0], [0.0, 0.1], [0.0, 0.0]]))
+
+
+def test_newton_block_update_stops_where_a_saturated_rows_loss_turns():
+    from embeddings.sgns import RowPairs, apply_newton
+
+    # An output row at u = (6, 0) with two pairs, both with the other side x = (1, 0): the centre
+    # word's pair and a noise word's, both at score 6, where sigmoid(6) = 0.9975 and sigmoid' is
+    # 0.0025.  With lr 10 the summed step is G = 10 (1 - 2 sigmoid(6)) x = (-9.95, 0).  Its loss
+    # along G, -log s(6 - 9.95 t) - log s(9.95 t - 6), is lowest at score 0, t = 0.603.  The
+    # quadratic model at the stale point sees almost no curvature there and puts the minimum at
+    # t = 20: it would take the whole step, to score -3.95, past the turn.  The search on the true
+    # loss finds t close to 0.603, and the row takes half of it: the score lands near 3.
+    table = torch.tensor([[6.0, 0.0]])
+    x = torch.tensor([1.0, 0.0])
+    g = 10.0 * (torch.tensor([1.0, 0.0]) - torch.sigmoid(torch.tensor([6.0, 6.0])))
+    grads = g.unsqueeze(1) * x
+    pairs = RowPairs(torch.full((2, 1), 6.0), torch.tensor([[1.0], [0.0]]), torch.ones(()), 1)
+    apply_newton(table, torch.tensor([0, 0]), grads, 10.0, lambda G: (G @ x).unsqueeze(1), pairs)
+    score = float(table[0] @ x)
+    assert 2.8 < score < 3.1
+    assert table[0, 1] == 0.0
 
 
 @pytest.mark.parametrize("update", ["newton", "sequential"])
