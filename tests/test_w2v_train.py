@@ -389,15 +389,19 @@ def test_auto_update_is_the_plain_sum_up_to_cpu_blocks_and_newton_beyond():
 def test_newton_blocks_above_4096_words_start_from_a_larger_learning_rate():
     from embeddings.word2vec.config import newton_lr_scale
 
-    # 1 up to 4,096, sqrt(block / 4096) up to 8,192 (sqrt 2), then sqrt(16384 / block) down to 1, newton only
+    # 1 up to 4,096, sqrt(block / 4096) up to 8,192 (sqrt 2), then sqrt(16384 / block) down to 1 at
+    # 16,384, then sqrt(block / 16384) up to 2 at 65,536 and 2 beyond; newton only
     assert newton_lr_scale(1024, "newton") == 1.0 and newton_lr_scale(4096, "newton") == 1.0
     assert newton_lr_scale(8192, "newton") == pytest.approx(2 ** 0.5)
     assert newton_lr_scale(6144, "newton") == pytest.approx(1.5 ** 0.5)
     assert newton_lr_scale(12_288, "newton") == pytest.approx((4 / 3) ** 0.5)
-    assert newton_lr_scale(16_384, "newton") == 1.0 and newton_lr_scale(1 << 20, "newton") == 1.0
+    assert newton_lr_scale(16_384, "newton") == 1.0
+    assert newton_lr_scale(32_768, "newton") == pytest.approx(2 ** 0.5)
+    assert newton_lr_scale(65_536, "newton") == 2.0 and newton_lr_scale(1 << 20, "newton") == 2.0
     assert newton_lr_scale(8192, "sum") == 1.0 and newton_lr_scale(8192, "sequential") == 1.0
     sg, cbow = Word2VecConfig(), Word2VecConfig(sg=False)
     assert sg.block_lr(1024) == 0.025 and sg.block_lr(16_384) == 0.025    # twice it diverged there on a GPU
+    assert sg.block_lr(65_536) == 0.05
     assert cbow.block_lr(16_384) == 0.05 and cbow.block_lr(8192) == 0.05      # CBOW keeps its rate
     assert Word2VecConfig(lr=0.01).block_lr(8192) == pytest.approx(0.01 * 2 ** 0.5)
     assert Word2VecConfig(block_update="sum").block_lr(8192) == 0.025
