@@ -92,7 +92,7 @@ def main(argv=None) -> int:
     p.add_argument("--min-count", type=int, default=5)
     p.add_argument("--modes", nargs="+", choices=["sg", "cbow"], default=["sg", "cbow"])
     p.add_argument("--workers", type=int, default=2, help="gensim workers and our Hogwild worker threads")
-    p.add_argument("--threads", type=int, default=0, help="torch threads per op (0: 1 with several workers)")
+    p.add_argument("--threads", type=int, default=0, help="torch threads per worker (0: the trainer's default, one)")
     p.add_argument("--device", default="cpu", help="device for ours (cpu, cuda)")
     p.add_argument("--batch-size", type=int, default=None, help="centre words per step for ours")
     p.add_argument("--seeds", type=int, nargs="+", default=[0],
@@ -115,7 +115,7 @@ def main(argv=None) -> int:
         for seed in args.seeds:
             config = Word2VecConfig(sg=mode == "sg", dim=args.dim, window=args.window, negative=args.negative,
                                     epochs=args.epochs, min_count=args.min_count, workers=args.workers,
-                                    threads=args.threads or (1 if args.workers > 1 else 2),
+                                    threads=args.threads,
                                     device=args.device, batch_size=args.batch_size, seed=seed)
             row = {"seed": seed}
             for name, run in (("gensim", run_gensim), ("ours", run_ours)):

@@ -251,6 +251,30 @@ def test_hogwild_training_restores_the_interpreter_switch_interval():
     assert sys.getswitchinterval() == before
 
 
+@pytest.mark.parametrize("sg", [True, False])
+@pytest.mark.parametrize("workers, threads, want", [(1, 0, 1), (2, 0, 1), (1, 2, 2)])
+def test_each_worker_runs_its_steps_on_one_torch_thread_unless_told(monkeypatch, sg, workers, threads, want):
+    # a block's operations are too short to share between sleeping OpenMP threads (CBOW ran at half
+    # the speed on two threads as on one): one thread per worker, unless threads= says otherwise
+    seen = set()
+    step = w2v_blocks.skipgram_step if sg else w2v_blocks.cbow_step_flat
+
+    def spy(*args, **kwargs):
+        seen.add(torch.get_num_threads())
+        return step(*args, **kwargs)
+    monkeypatch.setattr(w2v_blocks, "skipgram_step" if sg else "cbow_step_flat", spy)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        docs = [["a", "b", "c", "d"] * 50, ["b", "c", "a", "d"] * 50] * 20
+        train_word2vec(docs, Word2VecConfig(sg=sg, dim=8, epochs=1, min_count=1, workers=workers, threads=threads,
+                                            batch_size=64), progress=False)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert seen == {want}
+
+
 def test_sequential_block_update_by_hand():
     from embeddings.sgns import apply_sequential, sequential_factor
 

@@ -49,7 +49,8 @@ class Word2VecConfig:
         choices=("auto", "sum", "newton", "sequential"))
     seed: int = option(0, "random seed (reproducible on the same device)")
     device: str = option("auto", DEVICE_HELP)
-    threads: int = option(0, "CPU threads for torch's operations (0: torch's default)", min=0)
+    threads: int = option(0, "CPU threads for each worker's torch operations (0: one; a block's operations are "
+                             "too short to share between threads)", min=0)
     workers: int = option(
         3, "CPU worker threads updating the tables Hogwild-style, 3 as in gensim (0: one per CPU; never more "
            "than the CPUs available). Faster, but runs differ in the last bits: 1 gives the same vectors for a "

@@ -134,8 +134,11 @@ def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, p
     if group.world == 1:  # from here Ctrl-C waits for a block's end (several processes: plain Ctrl-C)
         guards.enter_context(interrupt.safe_points())
     try:
-        if workers > 1:
-            torch.set_num_threads(1)  # Hogwild workers each run single-threaded ops
+        if workers > 1 or (device.type == "cpu" and not config.threads):
+            # Hogwild workers each run single-threaded ops, and so does a single worker unless told
+            # otherwise: a block's ops are too short to share (with idle OpenMP threads asleep, see
+            # embeddings.threads, two threads ran CBOW at half the speed of one on 2 cores)
+            torch.set_num_threads(1)
         for epoch in range(first_epoch, config.epochs):
             if group.world > 1:
                 # each process draws its own windows; seeded per epoch, so a resumed run draws the same
