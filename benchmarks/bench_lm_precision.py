@@ -78,12 +78,24 @@ def main(argv=None) -> int:
     device = torch.device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     print(f"device {name}, torch {torch.__version__}, vocab {args.vocab}, bptt 35, 2 layers, {args.steps} steps")
+    refused: dict[str, str] = {}        # precisions this device cannot run, and torch's reason
     for hidden in args.hidden:
         for batch in args.batch:
-            rates = {prec: time_steps(device, hidden, batch, args.vocab, prec, args.steps) for prec in args.precisions}
+            rates = {}
+            for prec in args.precisions:
+                if prec in refused:
+                    continue
+                try:
+                    rates[prec] = time_steps(device, hidden, batch, args.vocab, prec, args.steps)
+                except RuntimeError as exc:
+                    if prec == "fp32":
+                        raise
+                    # e.g. oneDNN has no bfloat16 LSTM on a CPU without AVX-512
+                    refused[prec] = str(exc).splitlines()[0]
+                    print(f"{prec}: cannot run on this device ({refused[prec]})", file=sys.stderr)
             base = rates.get("fp32")
-            shown = "  ".join(f"{k} {v:>9.0f} tokens/s" + (f" (x{v / base:.2f})" if base and k != "fp32" else "")
-                              for k, v in rates.items())
+            shown = "  ".join([f"{k} {v:>9.0f} tokens/s" + (f" (x{v / base:.2f})" if base and k != "fp32" else "")
+                               for k, v in rates.items()] + [f"{k} unsupported here" for k in refused])
             print(f"hidden {hidden:>5} batch {batch:>4}: {shown}", flush=True)
     return 0
 

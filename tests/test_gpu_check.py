@@ -44,5 +44,18 @@ def test_the_lstm_precision_sweep_runs_every_precision_on_the_cpu():
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = [line for line in proc.stdout.splitlines() if line.startswith("hidden")]
     assert len(rows) == 2
+    # a CPU without AVX-512 has no bfloat16 LSTM in oneDNN: the sweep says so and goes on
+    bf16 = "bf16 unsupported here" if not _cpu_runs_a_bfloat16_lstm() else "bf16"
     for row in rows:
-        assert "fp32" in row and "fp16" in row and "bf16" in row and row.count("(x") == 2
+        assert "fp32" in row and "fp16 " in row and bf16 in row and row.count("(x") == (2 if bf16 == "bf16" else 1)
+
+
+def _cpu_runs_a_bfloat16_lstm() -> bool:
+    import torch
+
+    try:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            torch.nn.LSTM(4, 4)(torch.zeros(2, 1, 4))
+    except RuntimeError:
+        return False
+    return True
