@@ -6,8 +6,10 @@ Builds two whitespace-tokenized inputs in a temporary folder: the corpus once (a
 tokens for en_corpus) and the corpus ``--repeat`` times over (about 75 M), then runs
 ``embeddings train w2v --tokenized --epochs 1 --workers 2`` on each input in a fresh process,
 and gensim the way its users run it (a plain script: ``Word2Vec(sentences=<a restartable reader
-of whitespace-split lines>, ...)``, same settings), and reads each process's peak resident set
-size (``ru_maxrss``).  It also measures a
+of whitespace-split lines>, ...)``, same settings), and reads each run's peak memory: the
+process's peak resident set size (``ru_maxrss``), or, where it forks worker processes, the
+largest sum seen (every 50 ms) of its resident set and its workers' private memory (pages they
+share with it, such as the tables, counted once), whichever is larger.  It also measures a
 process that only imports torch, and one that imports our trainer, so the figure can be split
 into the framework's share and ours.
 """
@@ -24,13 +26,45 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = ("import resource, runpy, sys; sys.argv = {argv!r}; "
-        "code = 0\n"
-        "try:\n    runpy.run_module('cli.embeddings', run_name='__main__')\n"
-        "except SystemExit as e:\n    code = e.code or 0\n"
-        "print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(code)")
-GENSIM = """
-import logging, resource, sys
+#: run first in every measured process: a thread that follows the memory of the process and its workers
+WATCH = """
+import resource, sys, threading, time
+import psutil
+
+_tree = [0]
+
+
+def _watch():
+    me = psutil.Process()
+    while True:
+        try:
+            total = me.memory_info().rss + sum(c.memory_full_info().uss for c in me.children(recursive=True))
+            _tree[0] = max(_tree[0], total // 1024)
+        except psutil.Error:
+            pass                            # a worker ended while it was read
+        time.sleep(0.05)
+
+
+threading.Thread(target=_watch, daemon=True).start()
+
+
+def _report():
+    print('PEAK_KB', max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, _tree[0]), file=sys.stderr)
+    print('WORKER_PEAK_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
+"""
+OURS = WATCH + """
+import runpy
+sys.argv = {argv!r}
+code = 0
+try:
+    runpy.run_module('cli.embeddings', run_name='__main__')
+except SystemExit as e:
+    code = e.code or 0
+_report()
+sys.exit(code)
+"""
+GENSIM = WATCH + """
+import logging
 from gensim.models import Word2Vec
 
 
@@ -45,7 +79,7 @@ class Lines:
 
 model = Word2Vec(sentences=Lines(), vector_size=100, window=5, min_count={min_count}, sg=1, negative=5,
                  sample=1e-3, epochs={epochs}, workers={workers})
-print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+_report()
 print('VOCAB', len(model.wv), file=sys.stderr)
 """
 
@@ -56,6 +90,8 @@ def peak_kb(code: str, cwd: Path) -> tuple[int, float, int]:
     proc = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("PEAK_KB")]
+    _LAST_WORKER[0] = next((int(ln.split()[1]) for ln in proc.stderr.splitlines()
+                            if ln.startswith("WORKER_PEAK_KB")), 0)
     _LAST_VOCAB[0] = next((int(ln.split()[1]) for ln in proc.stderr.splitlines() if ln.startswith("VOCAB")), 0)
     if proc.returncode != 0 or not lines:
         raise SystemExit(f"a measured run failed:\n{proc.stderr[-3000:]}")
@@ -70,6 +106,7 @@ def _vocab_size(out: Path, backend: str) -> int:
 
 
 _LAST_VOCAB = [0]
+_LAST_WORKER = [0]     # kB: the largest peak resident set of one worker process (0: none)
 
 
 def import_kb(statement: str) -> int:
@@ -130,10 +167,13 @@ def main(argv=None) -> int:
                     code = GENSIM.format(path=str(f), epochs=args.epochs, workers=args.workers, min_count=min_count)
                 kb, seconds, _ = peak_kb(code, ROOT)
                 vocab = _vocab_size(out, backend)
+                worker = _LAST_WORKER[0] / 1024
                 rows.append({"backend": backend, "input": f.name, "tokens": sizes[f.name], "min_count": min_count,
-                             "vocab": vocab, "peak_mb": round(kb / 1024), "seconds": round(seconds, 1)})
+                             "vocab": vocab, "peak_mb": round(kb / 1024), "worker_peak_rss_mb": round(worker),
+                             "seconds": round(seconds, 1)})
                 print(f"{backend:6} {f.name:14} {sizes[f.name]:>12,} tokens  min count {min_count:>3}  vocab "
-                      f"{vocab:>8,}  peak {kb / 1024:7.0f} MB  ({seconds:.0f} s)", flush=True)
+                      f"{vocab:>8,}  peak {kb / 1024:7.0f} MB  ({seconds:.0f} s)"
+                      + (f"  largest worker process's own RSS {worker:.0f} MB" if worker else ""), flush=True)
         by = {(r["backend"], r["input"]): r["peak_mb"] for r in rows if r["min_count"] == args.min_count}
         summary = {}
         for backend in args.backends:

@@ -91,7 +91,7 @@ def main(argv=None) -> int:
     p.add_argument("--negative", type=int, default=5)
     p.add_argument("--min-count", type=int, default=5)
     p.add_argument("--modes", nargs="+", choices=["sg", "cbow"], default=["sg", "cbow"])
-    p.add_argument("--workers", type=int, default=2, help="gensim workers and our Hogwild worker threads")
+    p.add_argument("--workers", type=int, default=2, help="gensim workers and our Hogwild workers")
     p.add_argument("--threads", type=int, default=0, help="torch threads per worker (0: the trainer's default, one)")
     p.add_argument("--device", default="cpu", help="device for ours (cpu, cuda)")
     p.add_argument("--batch-size", type=int, default=None, help="centre words per step for ours")

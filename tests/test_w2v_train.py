@@ -1,6 +1,7 @@
 """word2vec training: the SGD steps by hand, configuration errors, seeds, resume, real text."""
 from __future__ import annotations
 
+import os
 import re
 
 import numpy as np
@@ -12,6 +13,7 @@ from embeddings.device import resolve_device
 from embeddings.sgns import SGNSTables, cbow_flatten, cbow_step, skipgram_step
 from embeddings.word2vec import DeviceSampler, Word2VecConfig, default_batch_size, encode_corpus, train_word2vec
 from embeddings.word2vec import blocks as w2v_blocks
+from embeddings.word2vec import forked as w2v_forked
 
 WORD = re.compile(r"[^\W\d_]+")
 
@@ -242,9 +244,10 @@ def test_hogwild_workers_learn_the_same_kind_of_neighbours():
     assert len({w for w, _ in kv.most_similar("сказал", topn=10)} & speech) >= 4
 
 
-def test_hogwild_training_restores_the_interpreter_switch_interval():
+def test_hogwild_threads_restore_the_interpreter_switch_interval(monkeypatch):
     import sys
 
+    monkeypatch.setattr(w2v_forked, "available", lambda: False)   # threads, as where fork is missing
     before = sys.getswitchinterval()
     docs = [["a", "b", "c", "d"] * 50, ["b", "c", "a", "d"] * 50] * 20
     train_word2vec(docs, Word2VecConfig(dim=8, epochs=1, min_count=1, workers=2, batch_size=64), progress=False)
@@ -252,15 +255,19 @@ def test_hogwild_training_restores_the_interpreter_switch_interval():
 
 
 @pytest.mark.parametrize("sg", [True, False])
-@pytest.mark.parametrize("workers, threads, want", [(1, 0, 1), (2, 0, 1), (1, 2, 2)])
-def test_each_worker_runs_its_steps_on_one_torch_thread_unless_told(monkeypatch, sg, workers, threads, want):
+@pytest.mark.parametrize("workers, threads, want, processes", [(1, 0, 1, True), (2, 0, 1, True), (2, 0, 1, False),
+                                                                (1, 2, 2, True)])
+def test_each_worker_runs_its_steps_on_one_torch_thread_unless_told(monkeypatch, tmp_path, sg, workers, threads, want,
+                                                                    processes):
     # a block's operations are too short to share between sleeping OpenMP threads (CBOW ran at half
     # the speed on two threads as on one): one thread per worker, unless threads= says otherwise
-    seen = set()
+    monkeypatch.setattr(w2v_forked, "available", lambda: processes)
+    seen = tmp_path / "threads"          # appended to by forked workers too
     step = w2v_blocks.skipgram_step if sg else w2v_blocks.cbow_step_flat
 
     def spy(*args, **kwargs):
-        seen.add(torch.get_num_threads())
+        with open(seen, "a") as f:
+            f.write(f"{os.getpid()} {torch.get_num_threads()}\n")
         return step(*args, **kwargs)
     monkeypatch.setattr(w2v_blocks, "skipgram_step" if sg else "cbow_step_flat", spy)
     before = torch.get_num_threads()
@@ -272,7 +279,11 @@ def test_each_worker_runs_its_steps_on_one_torch_thread_unless_told(monkeypatch,
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
-    assert seen == {want}
+    records = [line.split() for line in seen.read_text().splitlines()]
+    assert {int(n) for _, n in records} == {want}
+    # worker processes step in processes of their own, worker threads and a single worker in this one
+    pids = {int(pid) for pid, _ in records}
+    assert (os.getpid() not in pids and len(pids) == workers) if workers > 1 and processes else pids == {os.getpid()}
 
 
 def test_sequential_block_update_by_hand():

@@ -2,9 +2,10 @@
 
 :class:`BlockTrainer` holds what the blocks of one run share: the tables, the sampler, the
 learning-rate schedule and the progress count.  One thread walks a range of centre words
-block by block (:meth:`BlockTrainer.shard`); on the CPU, ``workers > 1`` threads walk
-slices of it at once and update the shared tables without locks (:meth:`BlockTrainer.parallel`,
-Hogwild, Recht et al. 2011, as the C tool and gensim do).
+block by block (:meth:`BlockTrainer.shard`); on the CPU, ``workers > 1`` workers walk
+slices of it at once and update the shared tables without locks (Hogwild, Recht et al. 2011,
+as the C tool and gensim do): forked processes on Linux (:mod:`.forked`), threads elsewhere
+(:meth:`BlockTrainer.parallel`).
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ LOSS_EVERY_WORDS = 200 * 1024
 
 
 class BlockTrainer:
-    """The state one training run shares between its blocks (and Hogwild worker threads)."""
+    """The state one training run shares between its blocks (and Hogwild workers)."""
 
     def __init__(self, config: Word2VecConfig, tables: SGNSTables, sampler: DeviceSampler, batch: int, total: int):
         self.config, self.tables, self.sampler, self.batch, self.total = config, tables, sampler, batch, total
@@ -45,6 +46,9 @@ class BlockTrainer:
         self.loss_every = max(1, LOSS_EVERY_WORDS // batch)   # blocks between two looks at the loss
         self.stopping = False
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        #: worker processes' shared progress (:mod:`.forked`), and which of its slots this process writes
+        self.tally = None
+        self.slot = 0
 
     def start_epoch(self, epoch: int, n_words: int) -> None:
         """A new pass over ``n_words`` corpus words (of all processes together)."""
@@ -58,7 +62,11 @@ class BlockTrainer:
     def words_done(self) -> int:
         """Corpus words covered so far by all processes (kept words scaled back to the whole chunk:
         every process goes through its share of a chunk at the same pace)."""
-        return self.base + self.chunk_base + self.chunk_words * self.kept_done // self.n_kept
+        kept_done = self.kept_done if self.tally is None else self.kept_done + self.tally.kept()
+        return self.base + self.chunk_base + self.chunk_words * kept_done // self.n_kept
+
+    def _stop_now(self) -> bool:
+        return self.stopping or interrupt.pending() or (self.tally is not None and self.tally.stop)
 
     def shard(self, kept, kept_docs, lo: int, hi: int, gen: torch.Generator, bar=None,
               block: int | None = None) -> None:
@@ -71,18 +79,23 @@ class BlockTrainer:
             centres, context, mask = sampler.windows(kept, kept_docs, first, last, gen=gen)
             targets = torch.cat([centres.unsqueeze(1), sampler.negatives(centres, gen)], dim=1)
             for args, size, examples in self._blocks(context, mask, targets, block):
-                if self.stopping or interrupt.pending():
+                if self._stop_now():
                     return  # Ctrl-C: the trainer raises at its next safe point, after this chunk
                 # Linear decay over all epochs, as in the C tool, with a floor at min_lr_ratio.
                 lr = max(self.start_lr * (1.0 - self.words_done() / self.total), self.floor)
                 report = self.done_blocks % self.loss_every == 0
                 loss = self.step(self.tables, *args, lr, with_loss=report, update=self.update)
                 self.done_blocks += 1
-                self.kept_done += size
+                if self.tally is None:
+                    self.kept_done += size
+                else:
+                    self.tally.add(self.slot, size)
                 if report and loss is not None:
                     self.loss = float(loss) / max(int(examples()), 1)
                     if not math.isfinite(self.loss):
                         self.diverged(f"loss {self.loss}")
+                    if self.tally is not None:
+                        self.tally.set_loss(self.slot, self.loss)
                     if bar is not None:
                         bar.set_postfix(loss=f"{self.loss:.3f}", lr=f"{lr:.5f}", refresh=False)
                 if bar is not None:
@@ -157,6 +170,14 @@ class BlockTrainer:
             sys.setswitchinterval(interval)
         if errors:
             raise errors[0]
+
+    def absorb(self, tally) -> None:
+        """Take in what worker processes did (their counts are theirs until then)."""
+        self.kept_done += tally.kept()
+        self.done_blocks += tally.blocks()
+        if not math.isnan(tally.loss()):
+            self.loss = tally.loss()
+        tally.reset()
 
     def close(self) -> None:
         """Stop the worker threads (after their current block)."""

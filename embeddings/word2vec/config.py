@@ -52,9 +52,9 @@ class Word2VecConfig:
     threads: int = option(0, "CPU threads for each worker's torch operations (0: one; a block's operations are "
                              "too short to share between threads)", min=0)
     workers: int = option(
-        3, "CPU worker threads updating the tables Hogwild-style, 3 as in gensim (0: one per CPU; never more "
-           "than the CPUs available). Faster, but runs differ in the last bits: 1 gives the same vectors for a "
-           "seed on one device", min=0)
+        3, "CPU workers updating the tables Hogwild-style (processes on Linux, threads elsewhere), 3 as in gensim "
+           "(0: one per CPU; never more than the CPUs available). Faster, but runs differ in the last bits: 1 gives "
+           "the same vectors for a seed on one device", min=0)
     chunk_words: int = option(
         1 << 20, "words of a cached corpus read and moved to the device at a time (whole sentences)", min=1)
     sync_words: int = option(

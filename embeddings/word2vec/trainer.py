@@ -39,6 +39,7 @@ from ..device import resolve_device
 from ..keyedvectors import KeyedVectors
 from ..sgns import SGNSTables
 from ..threads import fit_torch_threads
+from . import forked
 from .blocks import BlockTrainer
 from .cache import CorpusCache, cached_corpus, full_fingerprint, open_cache
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -123,6 +124,10 @@ def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, p
     # Hogwild threads past the CPUs only wait for each other
     workers = min(resolve_workers(config.workers), available_cpus()) if device.type == "cpu" else 1
     run = BlockTrainer(config, tables, sampler, batch, total=n_words * config.epochs)
+    if workers > 1 and forked.available():
+        # Hogwild workers as processes (see embeddings.word2vec.forked): the tables they write in shared memory
+        tables.w_in, tables.w_out = forked.shared_tensor(tables.w_in), forked.shared_tensor(tables.w_out)
+        run.tally = forked.Tally(workers)
     feed = ChunkFeed(corpus, device, config.chunk_words)
     # under torchrun: the tables as last merged, to tell each process's changes apart
     bases = (tables.w_in.clone(), tables.w_out.clone()) if group.world > 1 else None
@@ -188,15 +193,22 @@ def _train_chunk(run: BlockTrainer, sampler: DeviceSampler, ids: torch.Tensor, d
         # the same number of averaging points in every process (collectives must match)
         segments = max(1, math.ceil(ids.shape[0] / run.config.sync_words))
     run.start_chunk(ids.shape[0], hi - lo)
-    for s in range(segments):
-        a, b = lo + (hi - lo) * s // segments, lo + (hi - lo) * (s + 1) // segments
+    bounds = [(lo + (hi - lo) * s // segments, lo + (hi - lo) * (s + 1) // segments) for s in range(segments)]
+
+    def merge() -> None:
+        group.merge_rows(run.tables.w_in, bases[0])
+        group.merge_rows(run.tables.w_out, bases[1])
+
+    if workers > 1 and run.tally is not None:
+        forked.run_forked(run, kept, kept_docs, bounds, workers, gen, bar, merge if bases is not None else None)
+        return
+    for a, b in bounds:
         if workers == 1:
             run.shard(kept, kept_docs, a, b, gen, bar)
         else:
             run.parallel(kept, kept_docs, a, b, workers, gen, bar)
         if bases is not None:
-            group.merge_rows(run.tables.w_in, bases[0])
-            group.merge_rows(run.tables.w_out, bases[1])
+            merge()
 
 
 class ChunkFeed:
