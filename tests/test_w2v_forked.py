@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -128,3 +129,30 @@ def test_ctrl_c_reaches_the_workers_through_the_parent(monkeypatch):
                        progress=False)
     assert len(shares) == 1 and 0 < shares[0][0] < 0.5 * shares[0][1], shares
     assert multiprocessing.active_children() == []
+
+
+def test_worker_processes_die_with_a_killed_parent(tmp_path):
+    import subprocess
+    import sys
+
+    import psutil
+
+    script = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})\n"
+              "from corpora import corpus_path\n"
+              "from embeddings.word2vec import Word2VecConfig, train_word2vec\n"
+              "docs = [l.split() for l in corpus_path('war_and_peace').read_text(encoding='utf-8').splitlines()]\n"
+              "train_word2vec([d for d in docs if d] * 20, Word2VecConfig(dim=32, epochs=50, workers=2),"
+              " progress=False)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 120
+        while len(children := psutil.Process(proc.pid).children()) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.kill()                                    # kill -9: no handler runs in the parent
+        proc.wait()
+        _, alive = psutil.wait_procs(children, timeout=10)
+        assert alive == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()

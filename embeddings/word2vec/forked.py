@@ -22,10 +22,13 @@ threads.
 """
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import math
 import mmap
 import multiprocessing
 import multiprocessing.connection
+import os
 import signal
 import sys
 import traceback
@@ -41,6 +44,8 @@ from .. import interrupt
 POLL_SECONDS = 0.1
 #: seconds a worker has to leave after it was told to, before it is killed
 JOIN_SECONDS = 10.0
+#: prctl(2): the signal a process gets when its parent dies
+PR_SET_PDEATHSIG = 1
 
 
 def available() -> bool:
@@ -117,7 +122,8 @@ def run_forked(run, kept: torch.Tensor, kept_docs: torch.Tensor, bounds: list[tu
     try:
         for w in range(workers):
             mine, theirs = ctx.Pipe()
-            proc = ctx.Process(target=_worker, args=(run, w, workers, kept, kept_docs, bounds, seeds, theirs),
+            proc = ctx.Process(target=_worker, args=(run, w, workers, kept, kept_docs, bounds, seeds, theirs,
+                                                     os.getpid()),
                                name=f"word2vec-hogwild-{w}", daemon=True)
             proc.start()
             theirs.close()
@@ -172,8 +178,18 @@ def _answer(conn, proc) -> None:
     raise WorkerFailed(f"word2vec worker process {proc.name} failed:\n{trace}")
 
 
-def _worker(run, w: int, workers: int, kept, kept_docs, bounds, seeds, conn) -> None:
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this worker when ``parent`` dies, however it dies (``kill -9`` too):
+    an orphan would go on training tables nobody reads until its share ends."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:                      # it died before that call
+        os._exit(1)
+
+
+def _worker(run, w: int, workers: int, kept, kept_docs, bounds, seeds, conn, parent: int) -> None:
     """A forked worker: one segment at a time, as the parent says, until told ``None``."""
+    _die_with(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
     torch.set_num_threads(1)
     run.slot = w
