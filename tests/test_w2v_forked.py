@@ -50,8 +50,9 @@ def test_the_tally_adds_up_the_workers_and_resets():
 
 
 def test_worker_processes_follow_one_schedule_and_count_every_centre(monkeypatch, tmp_path):
-    # each worker trains half of the epoch: with its own count alone, its last step would be taken
-    # at about half the start rate; with the shared count, near the end of the linear decay
+    # each worker trains half of the epoch: with its own count alone, every step would be taken at
+    # half the start rate or above; with the shared count, the worker that finishes last takes its
+    # last steps near the end of the linear decay (whichever it is: under load one may lag)
     log = tmp_path / "steps"
     step = w2v_blocks.skipgram_step
 
@@ -75,8 +76,8 @@ def test_worker_processes_follow_one_schedule_and_count_every_centre(monkeypatch
         pid, lr = line.split()
         steps.setdefault(int(pid), []).append(float(lr))
     assert len(steps) == 2 and os.getpid() not in steps
-    for lrs in steps.values():
-        assert lrs[0] > 0.9 * 0.025 and lrs[-1] < 0.15 * 0.025, (lrs[0], lrs[-1])
+    assert all(lrs[0] > 0.9 * 0.025 for lrs in steps.values()), steps
+    assert min(min(lrs) for lrs in steps.values()) < 0.15 * 0.025, [lrs[-1] for lrs in steps.values()]
 
 
 def test_a_run_that_diverges_in_a_worker_process_stops_with_the_one_line_error():
