@@ -106,7 +106,7 @@ def _vocab_size(out: Path, backend: str) -> int:
 
 
 _LAST_VOCAB = [0]
-_LAST_WORKER = [0]     # kB: the largest peak resident set of one worker process (0: none)
+_LAST_WORKER = [0]     # kB: the largest peak resident set of one child process, a worker or not (0: none)
 
 
 def import_kb(statement: str) -> int:
@@ -169,11 +169,11 @@ def main(argv=None) -> int:
                 vocab = _vocab_size(out, backend)
                 worker = _LAST_WORKER[0] / 1024
                 rows.append({"backend": backend, "input": f.name, "tokens": sizes[f.name], "min_count": min_count,
-                             "vocab": vocab, "peak_mb": round(kb / 1024), "worker_peak_rss_mb": round(worker),
+                             "vocab": vocab, "peak_mb": round(kb / 1024), "child_peak_rss_mb": round(worker),
                              "seconds": round(seconds, 1)})
                 print(f"{backend:6} {f.name:14} {sizes[f.name]:>12,} tokens  min count {min_count:>3}  vocab "
                       f"{vocab:>8,}  peak {kb / 1024:7.0f} MB  ({seconds:.0f} s)"
-                      + (f"  largest worker process's own RSS {worker:.0f} MB" if worker else ""), flush=True)
+                      + (f"  largest child process's peak RSS {worker:.0f} MB" if worker else ""), flush=True)
         by = {(r["backend"], r["input"]): r["peak_mb"] for r in rows if r["min_count"] == args.min_count}
         summary = {}
         for backend in args.backends:
