@@ -130,20 +130,24 @@ class BlockTrainer:
             yield ((flat_ctx[f0:f1], rows[f0:f1] - s, n_ctx[s:e], targets[s:e]), e - s,
                    (lambda n=n_ctx[s:e]: (n > 0).sum()))
 
+    def worker_share(self, kept, kept_docs, lo: int, hi: int, w: int, workers: int, seed: int) -> None:
+        """Worker ``w`` of ``workers``: its slice of centres ``lo..hi-1``, from its own generator."""
+        g = torch.Generator(device=kept.device)
+        g.manual_seed(seed)
+        # the workers share the block: the centre words in flight together stay one block
+        self.shard(kept, kept_docs, lo + (hi - lo) * w // workers, lo + (hi - lo) * (w + 1) // workers, g,
+                   block=max(1, self.batch // workers))
+
     def parallel(self, kept, kept_docs, lo: int, hi: int, workers: int, gen: torch.Generator, bar) -> None:
         """Centres ``lo..hi-1`` in ``workers`` Hogwild threads: each trains on its own slice and
         updates the shared tables without locks.  Faster on several cores, but the result then
         depends on thread timing."""
-        edges = [lo + (hi - lo) * w // workers for w in range(workers + 1)]
         seeds = torch.randint(0, 2**62, (workers,), generator=gen, device=gen.device).tolist()
         errors: list[BaseException] = []
 
         def work(w: int) -> None:
             try:
-                g = torch.Generator(device=gen.device)
-                g.manual_seed(seeds[w])
-                # threads share the block: the centre words in flight together stay one block
-                self.shard(kept, kept_docs, edges[w], edges[w + 1], g, block=max(1, self.batch // workers))
+                self.worker_share(kept, kept_docs, lo, hi, w, workers, seeds[w])
             except BaseException as exc:  # re-raised in the main thread
                 errors.append(exc)
 

@@ -114,8 +114,7 @@ def run_forked(run, kept: torch.Tensor, kept_docs: torch.Tensor, bounds: list[tu
 
     ``run`` is the :class:`~embeddings.word2vec.blocks.BlockTrainer`, whose tables must be in
     shared memory (:func:`shared_tensor`) and whose ``tally`` is a :class:`Tally`."""
-    tally = run.tally
-    tally.reset()
+    tally = run.tally                       # reset by the last call's run.absorb
     seeds = torch.randint(0, 2**62, (len(bounds), workers), generator=gen).tolist()
     ctx = multiprocessing.get_context("fork")
     conns, procs = [], []
@@ -193,13 +192,9 @@ def _worker(run, w: int, workers: int, kept, kept_docs, bounds, seeds, conn, par
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the parent's to handle
     torch.set_num_threads(1)
     run.slot = w
-    block = max(1, run.batch // workers)   # the centre words in flight together stay one block
     try:
         while (s := conn.recv()) is not None:
-            a, b = bounds[s]
-            g = torch.Generator()
-            g.manual_seed(seeds[s][w])
-            run.shard(kept, kept_docs, a + (b - a) * w // workers, a + (b - a) * (w + 1) // workers, g, block=block)
+            run.worker_share(kept, kept_docs, *bounds[s], w, workers, seeds[s][w])
             conn.send(("done",))
     except EOFError:
         pass                                          # the parent is gone

@@ -199,7 +199,7 @@ def _train_chunk(run: BlockTrainer, sampler: DeviceSampler, ids: torch.Tensor, d
         group.merge_rows(run.tables.w_in, bases[0])
         group.merge_rows(run.tables.w_out, bases[1])
 
-    if workers > 1 and run.tally is not None:
+    if run.tally is not None:          # worker processes (only set up for workers > 1)
         forked.run_forked(run, kept, kept_docs, bounds, workers, gen, bar, merge if bases is not None else None)
         return
     for a, b in bounds:
