@@ -124,6 +124,48 @@ def test_windows_drawn_ahead_split_into_the_same_blocks(sg, n, block):
             assert torch.equal(a, w)
 
 
+def test_span_groups_by_hand():
+    # window 2: offsets -2, -1, 1, 2 in columns 0..3; a span 1 fills columns 1..2, a span 2 all four
+    groups = list(w2v_blocks.span_groups(torch.tensor([2, 1, 2, 1, 1]), 2))
+    assert [(rows.tolist(), cols.tolist()) for rows, cols in groups] == [([1, 3, 4], [1, 2]),
+                                                                                    ([0, 2], [0, 1, 2, 3])]
+    # a span nobody drew gives no group
+    assert [cols.tolist() for _, cols in w2v_blocks.span_groups(torch.tensor([3, 3]), 3)] == [[0, 1, 2, 3, 4, 5]]
+
+
+@pytest.mark.parametrize("n, block", [(200, 16), (7, 64)])
+def test_skipgram_blocks_of_one_span_train_the_same_pairs_without_padding(n, block):
+    # Sum-update skip-gram blocks hold windows of one span: every (context, centre, noise words)
+    # pair of the padded blocks is trained once, and no slot outside the span is kept.
+    cfg = Word2VecConfig(sg=True, window=3, negative=2)
+    gen = torch.Generator().manual_seed(1)
+    sampler = DeviceSampler(np.arange(1000, 0, -1), cfg, torch.device("cpu"), gen)   # blocks <= a tenth of it: sums
+    ids = torch.randint(0, 30, (n,), generator=gen)
+    docs = torch.tensor([i // 13 for i in range(n)])
+    spans = sampler.spans(n, gen)
+    centres, context, mask = sampler.windows(ids, docs, 0, n, spans=spans)
+    targets = torch.cat([centres.unsqueeze(1), sampler.negatives(centres, gen)], dim=1)
+    run = w2v_blocks.BlockTrainer(cfg, None, sampler, block, total=1)
+    assert run.by_span
+
+    def pairs(blocks):
+        return sorted((int(c), tuple(t.tolist())) for (ctx, msk, tgt), _, _ in blocks
+                      for row_c, row_m, t in zip(ctx, msk, tgt) for c in row_c[row_m])
+
+    grouped = list(run._blocks(context, mask, targets, block, spans))
+    assert pairs(grouped) == pairs(run._blocks(context, mask, targets, block))
+    assert sum(size for _, size, _ in grouped) == n
+    for (ctx, msk, tgt), size, examples in grouped:
+        assert ctx.shape[0] == msk.shape[0] == tgt.shape[0] == size <= block
+        span = ctx.shape[1] // 2
+        assert ctx.shape[1] == 2 * span and int(examples()) == int(msk.sum())
+        centre_rows = [int(torch.nonzero((targets == t).all(1))[0]) for t in tgt]
+        assert {int(spans[r]) for r in centre_rows} == {span}      # one span per block
+    # CBOW and the newton update keep blocks of consecutive windows
+    assert not w2v_blocks.BlockTrainer(Word2VecConfig(sg=False), None, sampler, block, total=1).by_span
+    assert not w2v_blocks.BlockTrainer(Word2VecConfig(block_update="newton"), None, sampler, block, total=1).by_span
+
+
 @pytest.mark.parametrize("field, value", [("dim", 0), ("window", -1), ("negative", 0), ("epochs", 0),
                                           ("min_count", 0), ("sample", 1.5), ("lr", 0.0), ("device", "tpu"),
                                           ("workers", -1), ("batch_size", 0)])

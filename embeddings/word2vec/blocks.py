@@ -39,6 +39,9 @@ class BlockTrainer:
         self.config, self.tables, self.sampler, self.batch, self.total = config, tables, sampler, batch, total
         self.step = skipgram_step if config.sg else cbow_step_flat
         self.update = config.update_for(batch, sampler.keep.shape[0])   # the vocabulary size
+        #: skip-gram blocks of windows of one span (see :func:`span_groups`); the newton update keeps
+        #: the blocks of consecutive windows its block sizes were measured with
+        self.by_span = config.sg and self.update == "sum"
         self.start_lr = config.block_lr(batch, sampler.keep.shape[0])
         self.floor = self.start_lr * config.min_lr_ratio
         self.loss = float("nan")
@@ -76,9 +79,10 @@ class BlockTrainer:
         span = block * SAMPLE_BLOCKS
         for first in range(lo, hi, span):
             last = min(first + span, hi)
-            centres, context, mask = sampler.windows(kept, kept_docs, first, last, gen=gen)
+            spans = sampler.spans(last - first, gen)
+            centres, context, mask = sampler.windows(kept, kept_docs, first, last, spans=spans, gen=gen)
             targets = torch.cat([centres.unsqueeze(1), sampler.negatives(centres, gen)], dim=1)
-            for args, size, examples in self._blocks(context, mask, targets, block):
+            for args, size, examples in self._blocks(context, mask, targets, block, spans):
                 if self._stop_now():
                     return  # Ctrl-C: the trainer raises at its next safe point, after this chunk
                 # Linear decay over all epochs, as in the C tool, with a floor at min_lr_ratio.
@@ -112,13 +116,20 @@ class BlockTrainer:
             if not bool(torch.isfinite(getattr(self.tables, name)).all()):
                 self.diverged(f"{name} has values that are not finite")
 
-    def _blocks(self, context, mask, targets, block: int):
-        """Split drawn windows into blocks: (step arguments, centre words, examples counter)."""
+    def _blocks(self, context, mask, targets, block: int, spans: torch.Tensor | None = None):
+        """Split drawn windows into blocks: (step arguments, centre words, examples counter).
+
+        Skip-gram blocks with the plain summed update are made of windows of one span (given the
+        windows' ``spans``), so that a block's context has ``2 * span`` slots, not ``2 * window``.
+        """
         b = context.shape[0]
         if self.config.sg:
-            for s in range(0, b, block):
-                e = min(s + block, b)
-                yield (context[s:e], mask[s:e], targets[s:e]), e - s, (lambda m=mask[s:e]: m.sum())
+            if spans is not None and self.by_span:
+                for rows, cols in span_groups(spans, self.config.window):
+                    slots = (rows.unsqueeze(1), cols)
+                    yield from self._sg_blocks(context[slots], mask[slots], targets[rows], block)
+            else:
+                yield from self._sg_blocks(context, mask, targets, block)
             return
         flat_ctx, rows, n_ctx = cbow_flatten(context, mask)
         starts = range(0, b, block)
@@ -129,6 +140,13 @@ class BlockTrainer:
             f0, f1 = bounds[i], bounds[i + 1]
             yield ((flat_ctx[f0:f1], rows[f0:f1] - s, n_ctx[s:e], targets[s:e]), e - s,
                    (lambda n=n_ctx[s:e]: (n > 0).sum()))
+
+    @staticmethod
+    def _sg_blocks(context, mask, targets, block: int):
+        b = context.shape[0]
+        for s in range(0, b, block):
+            e = min(s + block, b)
+            yield (context[s:e], mask[s:e], targets[s:e]), e - s, (lambda m=mask[s:e]: m.sum())
 
     def worker_share(self, kept, kept_docs, lo: int, hi: int, w: int, workers: int, seed: int) -> None:
         """Worker ``w`` of ``workers``: its slice of centres ``lo..hi-1``, from its own generator."""
@@ -189,3 +207,24 @@ class BlockTrainer:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+
+def span_groups(spans: torch.Tensor, window: int):
+    """Windows grouped by the span drawn for them: per span ``s`` (in increasing order) the
+    indices of its windows, in their order, and the slots (columns of a ``(B, 2 * window)``
+    context) that a span ``s`` can fill, offsets ``-s..-1, 1..s``.
+
+    A skip-gram step costs as much for a padded slot as for a real one, and spans are drawn
+    uniformly from ``1..window``, so padded blocks of ``2 * window`` slots spend about 40 % of
+    their input-side work (at window 5) on padding.  Blocks of one span do not, and each window
+    is trained exactly as in a padded block; only which windows share a block changes (those of
+    one span, spread over the :data:`SAMPLE_BLOCKS` blocks drawn together).
+    """
+    order = torch.argsort(spans, stable=True)
+    sizes = torch.bincount(spans, minlength=window + 1).tolist()
+    start = 0
+    for s in range(1, window + 1):
+        if sizes[s]:
+            rows = order[start:start + sizes[s]]
+            yield rows, torch.arange(window - s, window + s, device=spans.device)
+        start += sizes[s]

@@ -47,12 +47,16 @@ class DeviceSampler:
         n = ids.shape[0]
         centre_pos = torch.arange(start, stop, device=self.device)
         if spans is None:
-            spans = torch.randint(1, self.window + 1, (stop - start,), device=self.device, generator=gen or self.gen)
+            spans = self.spans(stop - start, gen)
         pos = centre_pos.unsqueeze(1) + self.offsets                   # (B, 2W)
         pos_c = pos.clamp(0, n - 1)
         mask = (pos >= 0) & (pos < n) & (self.abs_offsets <= spans.unsqueeze(1))
         mask &= docs[pos_c] == docs[start:stop].unsqueeze(1)
         return ids[start:stop], ids[pos_c], mask
+
+    def spans(self, n: int, gen: torch.Generator | None = None) -> torch.Tensor:
+        """(n,) reduced windows, each drawn uniformly from 1..window."""
+        return torch.randint(1, self.window + 1, (n,), device=self.device, generator=gen or self.gen)
 
     def negatives(self, positives: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
         """(B, k) noise words, redrawn wherever one equals its row's positive."""
