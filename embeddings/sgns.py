@@ -215,7 +215,8 @@ def skipgram_step(
 ) -> torch.Tensor | None:
     """One SGD step on skip-gram windows.
 
-    ``context`` (B, 2W) ids and ``mask`` (B, 2W) bool marking the real context words;
+    ``context`` (B, S) ids and ``mask`` (B, S) bool marking the real context words (S slots:
+    ``2 * window``, or ``2 * span`` in a block of windows of one span);
     ``targets`` (B, 1+k) the centre word then the window's ``k`` noise words.
     ``update`` is how rows touched several times move (``sum``, ``newton``, ``sequential``: see
     the module's docstring).
