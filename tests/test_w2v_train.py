@@ -128,7 +128,7 @@ def test_span_groups_by_hand():
     # window 2: offsets -2, -1, 1, 2 in columns 0..3; a span 1 fills columns 1..2, a span 2 all four
     groups = list(w2v_blocks.span_groups(torch.tensor([2, 1, 2, 1, 1]), 2))
     assert [(rows.tolist(), cols.tolist()) for rows, cols in groups] == [([1, 3, 4], [1, 2]),
-                                                                                    ([0, 2], [0, 1, 2, 3])]
+                                                                         ([0, 2], [0, 1, 2, 3])]
     # a span nobody drew gives no group
     assert [cols.tolist() for _, cols in w2v_blocks.span_groups(torch.tensor([3, 3]), 3)] == [[0, 1, 2, 3, 4, 5]]
 
