@@ -34,8 +34,10 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--modes", nargs="+", choices=["sg", "cbow"], default=["sg", "cbow"])
     p.add_argument("--blocks", type=int, nargs="+", default=[1024, 4096, 16384, 65536])
-    p.add_argument("--updates", nargs="+", choices=["auto", "sum", "newton", "sequential"], default=["sum", "newton"],
-                   help="block_update values to compare (auto: what the trainer picks, with its learning-rate scale)")
+    p.add_argument("--updates", nargs="+", choices=["auto", "online", "sum", "newton", "sequential"],
+                   default=["sum", "newton"],
+                   help="block_update values to compare (auto: what the trainer picks on a GPU, with its "
+                        "learning-rate scale; online: the CPU's per-window loop)")
     p.add_argument("--lrs", type=float, nargs="+", default=[None],
                    help="start learning rates to compare (default: the config's, 0.025 skip-gram, 0.05 CBOW); "
                         "skip-gram newton blocks scale it as the trainer does")
@@ -66,8 +68,11 @@ def main(argv=None) -> int:
                   f"spearman {rows[-1]['spearman']:.4f}", flush=True)
         for block in args.blocks:
             for update, lr in ((u, lr) for u in args.updates for lr in args.lrs):
+                # auto as a GPU resolves it (the CPU's own default is the online loop, not a block's arithmetic)
                 config = Word2VecConfig(**{**base.to_dict(), "batch_size": block, "block_update": update, "lr": lr})
-                used, start_lr = config.update_for(block, len(enc.vocab)), config.block_lr(block, len(enc.vocab))
+                vocab_size = len(enc.vocab)
+                used, start_lr = config.update_for(block, vocab_size, "cuda"), config.block_lr(block, vocab_size, "cuda")
+                config = Word2VecConfig(**{**config.to_dict(), "block_update": used})
                 t0 = time.perf_counter()
                 try:
                     kv = train_word2vec(enc, config, progress=False)    # vectors come back on the host: synced

@@ -54,13 +54,17 @@ def test_worker_processes_follow_one_schedule_and_count_every_centre(monkeypatch
     # half the start rate or above; with the shared count, the worker that finishes last takes its
     # last steps near the end of the linear decay (whichever it is: under load one may lag)
     log = tmp_path / "steps"
-    step = w2v_blocks.skipgram_step
+    step_for = w2v_blocks.step_for
 
-    def spy(tables, context, mask, targets, lr, **kwargs):
-        with open(log, "a") as f:
-            f.write(f"{os.getpid()} {lr}\n")
-        return step(tables, context, mask, targets, lr, **kwargs)
-    monkeypatch.setattr(w2v_blocks, "skipgram_step", spy)
+    def spied(*how):
+        step = step_for(*how)
+
+        def spy(tables, context, mask, targets, lr, **kwargs):
+            with open(log, "a") as f:
+                f.write(f"{os.getpid()} {lr}\n")
+            return step(tables, context, mask, targets, lr, **kwargs)
+        return spy
+    monkeypatch.setattr(w2v_blocks, "step_for", spied)
     counts = []
     real = forked.run_forked
 
@@ -92,13 +96,17 @@ def test_a_run_that_diverges_in_a_worker_process_stops_with_the_one_line_error()
 
 def test_a_worker_process_that_dies_is_named(monkeypatch):
     parent = os.getpid()
-    step = w2v_blocks.cbow_step_flat
+    step_for = w2v_blocks.step_for
 
-    def dies(*args, **kwargs):
-        if os.getpid() != parent:
-            os._exit(3)
-        return step(*args, **kwargs)
-    monkeypatch.setattr(w2v_blocks, "cbow_step_flat", dies)
+    def dying(*how):
+        step = step_for(*how)
+
+        def dies(*args, **kwargs):
+            if os.getpid() != parent:
+                os._exit(3)
+            return step(*args, **kwargs)
+        return dies
+    monkeypatch.setattr(w2v_blocks, "step_for", dying)
     with pytest.raises(forked.WorkerFailed, match=r"word2vec-hogwild-\d ended without finishing its share "
                                                   r"\(exit code 3"):
         train_word2vec(_war_and_peace(2000), Word2VecConfig(sg=False, dim=8, epochs=1, min_count=2, workers=2),

@@ -137,9 +137,9 @@ def test_span_groups_by_hand():
 def test_skipgram_blocks_of_one_span_train_the_same_pairs_without_padding(n, block):
     # Sum-update skip-gram blocks hold windows of one span: every (context, centre, noise words)
     # pair of the padded blocks is trained once, and no slot outside the span is kept.
-    cfg = Word2VecConfig(sg=True, window=3, negative=2)
+    cfg = Word2VecConfig(sg=True, window=3, negative=2, block_update="sum")
     gen = torch.Generator().manual_seed(1)
-    sampler = DeviceSampler(np.arange(1000, 0, -1), cfg, torch.device("cpu"), gen)   # blocks <= a tenth of it: sums
+    sampler = DeviceSampler(np.arange(1000, 0, -1), cfg, torch.device("cpu"), gen)
     ids = torch.randint(0, 30, (n,), generator=gen)
     docs = torch.tensor([i // 13 for i in range(n)])
     spans = sampler.spans(n, gen)
@@ -161,9 +161,10 @@ def test_skipgram_blocks_of_one_span_train_the_same_pairs_without_padding(n, blo
         assert ctx.shape[1] == 2 * span and int(examples()) == int(msk.sum())
         centre_rows = [int(torch.nonzero((targets == t).all(1))[0]) for t in tgt]
         assert {int(spans[r]) for r in centre_rows} == {span}      # one span per block
-    # CBOW and the newton update keep blocks of consecutive windows
-    assert not w2v_blocks.BlockTrainer(Word2VecConfig(sg=False), None, sampler, block, total=1).by_span
-    assert not w2v_blocks.BlockTrainer(Word2VecConfig(block_update="newton"), None, sampler, block, total=1).by_span
+    # CBOW, the newton update and the online loop (which skips padded slots anyway) keep blocks of
+    # consecutive windows
+    for other in (dict(sg=False, block_update="sum"), dict(block_update="newton"), dict(block_update="online")):
+        assert not w2v_blocks.BlockTrainer(Word2VecConfig(**other), None, sampler, block, total=1).by_span
 
 
 @pytest.mark.parametrize("field, value", [("dim", 0), ("window", -1), ("negative", 0), ("epochs", 0),
@@ -305,13 +306,17 @@ def test_each_worker_runs_its_steps_on_one_torch_thread_unless_told(monkeypatch,
     # the speed on two threads as on one): one thread per worker, unless threads= says otherwise
     monkeypatch.setattr(w2v_forked, "available", lambda: processes)
     seen = tmp_path / "threads"          # appended to by forked workers too
-    step = w2v_blocks.skipgram_step if sg else w2v_blocks.cbow_step_flat
+    step_for = w2v_blocks.step_for
 
-    def spy(*args, **kwargs):
-        with open(seen, "a") as f:
-            f.write(f"{os.getpid()} {torch.get_num_threads()}\n")
-        return step(*args, **kwargs)
-    monkeypatch.setattr(w2v_blocks, "skipgram_step" if sg else "cbow_step_flat", spy)
+    def spied(*how):
+        step = step_for(*how)
+
+        def spy(*args, **kwargs):
+            with open(seen, "a") as f:
+                f.write(f"{os.getpid()} {torch.get_num_threads()}\n")
+            return step(*args, **kwargs)
+        return spy
+    monkeypatch.setattr(w2v_blocks, "step_for", spied)
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
@@ -451,16 +456,22 @@ def test_a_large_block_on_a_small_vocabulary_trains_with_the_large_block_updates
     assert len({w for w, _ in kv.most_similar("сказал", topn=10)} & speech) >= 4
 
 
-def test_auto_update_is_the_plain_sum_up_to_cpu_blocks_and_newton_beyond():
+def test_auto_update_is_online_on_the_cpu_plain_sums_for_small_gpu_blocks_and_newton_beyond():
     auto = Word2VecConfig()
-    assert auto.update_for(default_batch_size(100_000, "cpu")) == "sum"       # the CPU default: plain sums
-    assert auto.update_for(default_batch_size(40_242, "cuda")) == "newton"    # the GPU default on en_corpus
-    assert auto.update_for(1024) == "sum" and auto.update_for(1025) == "newton"
+    # the CPU default block, on any vocabulary: each window in turn
+    for vocab in (8, 2_000, 100_000):
+        assert auto.update_for(default_batch_size(vocab, "cpu"), vocab, "cpu") == "online"
+    assert auto.update_for(default_batch_size(40_242, "cuda"), 40_242, "cuda") == "newton"   # the GPU default on en_corpus
+    for device in ("cuda", torch.device("cuda")):
+        assert auto.update_for(1024, None, device) == "sum" and auto.update_for(1025, None, device) == "newton"
+    # the GPU's arithmetic run on the CPU: large blocks keep newton there too
+    assert auto.update_for(1025, None, "cpu") == "newton" and auto.update_for(65_536) == "newton"
     assert Word2VecConfig(block_update="sum").update_for(65_536) == "sum"
     assert Word2VecConfig(block_update="sequential").update_for(1) == "sequential"
+    assert Word2VecConfig(block_update="online").update_for(65_536, None, "cuda") == "online"
     # blocks larger than a tenth of the vocabulary: every word is updated many times a block
-    assert auto.update_for(256, vocab_size=3_000) == "sum" and auto.update_for(256, vocab_size=2_000) == "newton"
-    assert auto.update_for(default_batch_size(8, "cpu"), vocab_size=8) == "newton"
+    assert auto.update_for(256, 3_000, "cuda") == "sum" and auto.update_for(256, 2_000, "cuda") == "newton"
+    assert auto.update_for(256, 8, "cuda") == "newton"
 
 
 def test_newton_blocks_above_4096_words_start_from_a_larger_learning_rate():
@@ -482,7 +493,7 @@ def test_newton_blocks_above_4096_words_start_from_a_larger_learning_rate():
     assert cbow.block_lr(16_384) == 0.05 and cbow.block_lr(8192) == 0.05      # CBOW keeps its rate
     assert Word2VecConfig(lr=0.01).block_lr(8192) == pytest.approx(0.01 * 2 ** 0.5)
     assert Word2VecConfig(block_update="sum").block_lr(8192) == 0.025
-    assert sg.block_lr(256, vocab_size=8) == 0.025          # newton on a tiny vocabulary, small block: no scale
+    assert sg.block_lr(256, 8, "cuda") == 0.025          # newton on a tiny vocabulary, small block: no scale
 
 
 def test_the_block_loop_starts_from_the_scaled_rate(monkeypatch):

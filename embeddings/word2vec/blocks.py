@@ -37,12 +37,13 @@ class BlockTrainer:
 
     def __init__(self, config: Word2VecConfig, tables: SGNSTables, sampler: DeviceSampler, batch: int, total: int):
         self.config, self.tables, self.sampler, self.batch, self.total = config, tables, sampler, batch, total
-        self.step = skipgram_step if config.sg else cbow_step_flat
-        self.update = config.update_for(batch, sampler.keep.shape[0])   # the vocabulary size
+        vocab_size, device = sampler.keep.shape[0], torch.device(sampler.device)
+        self.update = config.update_for(batch, vocab_size, device.type)
+        self.step = step_for(config.sg, self.update, device)
         #: skip-gram blocks of windows of one span (see :func:`span_groups`); the newton update keeps
         #: the blocks of consecutive windows its block sizes were measured with
         self.by_span = config.sg and self.update == "sum"
-        self.start_lr = config.block_lr(batch, sampler.keep.shape[0])
+        self.start_lr = config.block_lr(batch, vocab_size, device.type)
         self.floor = self.start_lr * config.min_lr_ratio
         self.loss = float("nan")
         self.done_blocks = 0
@@ -207,6 +208,20 @@ class BlockTrainer:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+
+def step_for(sg: bool, update: str, device: torch.device):
+    """The step function a run's blocks take: the batched torch step (:mod:`embeddings.sgns`), or
+    for the ``online`` update the compiled per-window loop (:mod:`embeddings.sgns_loop`), compiled
+    here, before any worker starts, and imported only then (numba takes a while to import)."""
+    if update != "online":
+        return skipgram_step if sg else cbow_step_flat
+    if device.type != "cpu":
+        raise InputError(f"block_update=online runs on the CPU only, not on {device.type}: use auto, sum or newton")
+    from .. import sgns_loop
+
+    sgns_loop.compile_loops()
+    return sgns_loop.skipgram_step_online if sg else sgns_loop.cbow_step_online
 
 
 def span_groups(spans: torch.Tensor, window: int):

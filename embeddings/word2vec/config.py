@@ -41,12 +41,15 @@ class Word2VecConfig:
         None, "centre words per step (default: vocabulary/10 within 256..1024 on CPU, ..16384 on GPU; "
               "half that for CBOW)", min=1)
     block_update: str = option(
-        "auto", "how a table row updated several times in one block moves: sum (the sum of its steps, the C "
-                "tool's arithmetic, right for small blocks), newton (the sum, cut to half of the distance to the "
-                "minimum of the row's loss along it: keeps GPU-sized blocks stable and close to small ones), "
-                "sequential (the sum scaled by a bound on the curvature: stable, slower to learn) or auto "
-                f"(newton for blocks above {SUM_BLOCK_LIMIT} centre words or a tenth of the vocabulary, else sum)",
-        choices=("auto", "sum", "newton", "sequential"))
+        "auto", "how a table row updated several times in one block moves: online (each window's step from the "
+                "tables as the block's earlier windows left them, as in the C tool and gensim: a compiled loop, CPU "
+                "only), sum (the sum of its steps from the same stale tables, the batched step a GPU runs, right "
+                "for small blocks), newton (the sum, cut to half of the distance to the minimum of the row's loss "
+                "along it: keeps GPU-sized blocks stable and close to small ones), sequential (the sum scaled by a "
+                "bound on the curvature: stable, slower to learn) or auto (on the CPU online for blocks up to "
+                f"{SUM_BLOCK_LIMIT} centre words; elsewhere newton for blocks above {SUM_BLOCK_LIMIT} centre words "
+                "or a tenth of the vocabulary, else sum)",
+        choices=("auto", "online", "sum", "newton", "sequential"))
     seed: int = option(0, "random seed (reproducible on the same device)")
     device: str = option("auto", DEVICE_HELP)
     threads: int = option(0, "CPU threads for each worker's torch operations (0: one; a block's operations are "
@@ -72,21 +75,26 @@ class Word2VecConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
-    def update_for(self, block: int, vocab_size: int | None = None) -> str:
-        """The update (``sum``, ``newton`` or ``sequential``) that blocks of ``block`` centre words
-        use on a vocabulary of ``vocab_size`` words.
+    def update_for(self, block: int, vocab_size: int | None = None, device_type: str = "cpu") -> str:
+        """The update (``online``, ``sum``, ``newton`` or ``sequential``) that blocks of ``block``
+        centre words use on a vocabulary of ``vocab_size`` words on a ``device_type`` device.
 
-        ``auto`` keeps plain sums while blocks are at most :data:`SUM_BLOCK_LIMIT` words and at
-        most a tenth of the vocabulary (the CPU default on any vocabulary of 2,560 words or more),
-        and uses newton beyond: on a tiny vocabulary even a 256-word block updates each word
-        hundreds of times (8 distinct words diverged with plain sums).
+        ``auto`` takes each window in turn (``online``) on the CPU while blocks are at most
+        :data:`SUM_BLOCK_LIMIT` words (the CPU default).  Elsewhere, and for larger CPU blocks (the
+        GPU's arithmetic run on the CPU), it keeps plain sums while blocks are at most
+        :data:`SUM_BLOCK_LIMIT` words and at most a tenth of the vocabulary, and uses newton
+        beyond: on a tiny vocabulary even a 256-word block updates each word hundreds of times (8
+        distinct words diverged with plain sums).
         """
         if self.block_update != "auto":
             return self.block_update
+        device_type = getattr(device_type, "type", device_type)  # a torch.device works too
+        if device_type == "cpu" and block <= SUM_BLOCK_LIMIT:
+            return "online"
         small = block <= SUM_BLOCK_LIMIT and (vocab_size is None or block <= max(vocab_size // 10, 1))
         return "sum" if small else "newton"
 
-    def block_lr(self, block: int, vocab_size: int | None = None) -> float:
+    def block_lr(self, block: int, vocab_size: int | None = None, device_type: str = "cpu") -> float:
         """The start learning rate of blocks of ``block`` centre words: :attr:`start_lr`, times
         :func:`newton_lr_scale` where skip-gram blocks use the newton update.  CBOW keeps its
         rate: on the 18.8M-token table 16,384-word CBOW blocks at twice it reached 26.07 %, at the
@@ -94,7 +102,7 @@ class Word2VecConfig:
         plain sums 28.37 %)."""
         if not self.sg:   # CBOW: twice the rate lost 2.3 points at 16,384 words (18.8M tokens, 5 epochs)
             return self.start_lr
-        return self.start_lr * newton_lr_scale(block, self.update_for(block, vocab_size))
+        return self.start_lr * newton_lr_scale(block, self.update_for(block, vocab_size, device_type))
 
     def result_fields(self) -> dict:
         """The settings that shape the trained vectors (everything but :data:`RUNTIME_FIELDS`)."""
