@@ -70,8 +70,8 @@ def main(argv=None) -> int:
             for update, lr in ((u, lr) for u in args.updates for lr in args.lrs):
                 # auto as a GPU resolves it (the CPU's own default is the online loop, not a block's arithmetic)
                 config = Word2VecConfig(**{**base.to_dict(), "batch_size": block, "block_update": update, "lr": lr})
-                vocab_size = len(enc.vocab)
-                used, start_lr = config.update_for(block, vocab_size, "cuda"), config.block_lr(block, vocab_size, "cuda")
+                vocab = len(enc.vocab)
+                used, start_lr = config.update_for(block, vocab, "cuda"), config.block_lr(block, vocab, "cuda")
                 config = Word2VecConfig(**{**config.to_dict(), "block_update": used})
                 t0 = time.perf_counter()
                 try:

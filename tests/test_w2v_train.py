@@ -461,7 +461,8 @@ def test_auto_update_is_online_on_the_cpu_plain_sums_for_small_gpu_blocks_and_ne
     # the CPU default block, on any vocabulary: each window in turn
     for vocab in (8, 2_000, 100_000):
         assert auto.update_for(default_batch_size(vocab, "cpu"), vocab, "cpu") == "online"
-    assert auto.update_for(default_batch_size(40_242, "cuda"), 40_242, "cuda") == "newton"   # the GPU default on en_corpus
+    # the GPU default on en_corpus
+    assert auto.update_for(default_batch_size(40_242, "cuda"), 40_242, "cuda") == "newton"
     for device in ("cuda", torch.device("cuda")):
         assert auto.update_for(1024, None, device) == "sum" and auto.update_for(1025, None, device) == "newton"
     # the GPU's arithmetic run on the CPU: large blocks keep newton there too
