@@ -95,6 +95,8 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=0, help="torch threads per worker (0: the trainer's default, one)")
     p.add_argument("--device", default="cpu", help="device for ours (cpu, cuda)")
     p.add_argument("--batch-size", type=int, default=None, help="centre words per step for ours")
+    p.add_argument("--block-update", default="auto", choices=["auto", "online", "sum", "newton", "sequential"],
+                   help="how ours updates rows within a block (auto: the online loop on the CPU)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0],
                    help="one run of both trainers per seed; several seeds also print the mean gaps")
     p.add_argument("--analogies", type=Path, default=SHARED / "questions-words.txt")
@@ -116,7 +118,8 @@ def main(argv=None) -> int:
             config = Word2VecConfig(sg=mode == "sg", dim=args.dim, window=args.window, negative=args.negative,
                                     epochs=args.epochs, min_count=args.min_count, workers=args.workers,
                                     threads=args.threads,
-                                    device=args.device, batch_size=args.batch_size, seed=seed)
+                                    device=args.device, batch_size=args.batch_size, seed=seed,
+                                    block_update=args.block_update)
             row = {"seed": seed}
             for name, run in (("gensim", run_gensim), ("ours", run_ours)):
                 kv, prep, train = run(docs, config)

@@ -28,7 +28,9 @@ A block's steps are all taken from the same (stale) tables.  ``update`` says how
 several of them touch moves: ``"sum"`` adds its steps (the C tool's arithmetic, right while
 blocks are small), ``"newton"`` adds them but never further than half of the point where the
 row's loss on the block's pairs, along that summed step, stops falling (:func:`apply_newton`),
-``"sequential"`` scales the sum by a curvature bound (:func:`apply_sequential`).
+``"sequential"`` scales the sum by a curvature bound (:func:`apply_sequential`).  These are the
+batched steps a GPU runs; the CPU's default, ``"online"``, takes a block's windows in turn as a
+compiled loop instead (:mod:`embeddings.sgns_loop`).
 """
 from __future__ import annotations
 

@@ -80,7 +80,10 @@ def test_worker_processes_follow_one_schedule_and_count_every_centre(monkeypatch
         pid, lr = line.split()
         steps.setdefault(int(pid), []).append(float(lr))
     assert len(steps) == 2 and os.getpid() not in steps
-    assert all(lrs[0] > 0.9 * 0.025 for lrs in steps.values()), steps
+    # the run starts at the start rate; the other worker may start some short blocks later, but
+    # within the epoch's first half (a count of its own would also start it at the start rate)
+    assert max(lrs[0] for lrs in steps.values()) == pytest.approx(0.025)
+    assert all(lrs[0] > 0.5 * 0.025 for lrs in steps.values()), {p: lrs[:3] for p, lrs in steps.items()}
     assert min(min(lrs) for lrs in steps.values()) < 0.15 * 0.025, [lrs[-1] for lrs in steps.values()]
 
 

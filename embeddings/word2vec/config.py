@@ -166,7 +166,8 @@ def default_batch_size(vocab_size: int, device_type: str = "cpu", sg: bool = Tru
     blocks are halved (on the 18.8M-word English corpus, three seeds: -1.06 analogy points
     against gensim with 1,024-word blocks, -0.28 with 512).  Blocks above 1,024 words use the
     newton update by default (``block_update="auto"``), which is what keeps the GPU's blocks
-    from diverging.
+    from diverging.  On the CPU the default blocks take their windows in turn (the ``online``
+    update): there the block size only sets how many windows are handed over at a time.
     """
     device_type = getattr(device_type, "type", device_type)  # a torch.device works too
     cap = GPU_BLOCK_LIMIT if device_type == "cuda" else SUM_BLOCK_LIMIT

@@ -124,6 +124,7 @@ def _train(token_corpus, config: Word2VecConfig, checkpoint_dir, resume: bool, p
     # Hogwild threads past the CPUs only wait for each other
     workers = min(resolve_workers(config.workers), available_cpus()) if device.type == "cpu" else 1
     run = BlockTrainer(config, tables, sampler, batch, total=n_words * config.epochs)
+    log.info("word2vec: blocks of %d centre words, %s update, %d worker(s)", batch, run.update, workers)
     if workers > 1 and forked.available():
         # Hogwild workers as processes (see embeddings.word2vec.forked): the tables they write in shared memory
         tables.w_in, tables.w_out = forked.shared_tensor(tables.w_in), forked.shared_tensor(tables.w_out)
