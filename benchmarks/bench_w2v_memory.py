@@ -149,7 +149,10 @@ def main(argv=None) -> int:
         print(f"inputs: {', '.join(f'{k} {v:,} tokens' for k, v in sizes.items())}; "
               f"{platform.machine()}, python {platform.python_version()}", flush=True)
         base = {"python": import_kb("pass"), "import torch": import_kb("import torch"),
-                "import our trainer": import_kb("import embeddings.word2vec.trainer")}
+                "import our trainer": import_kb("import embeddings.word2vec.trainer"),
+                # the CPU's per-window loop: numba and its compiled code, loaded when a run starts
+                "and its compiled loop": import_kb("import embeddings.word2vec.trainer, embeddings.sgns_loop as s; "
+                                                   "s.compile_loops()")}
         print("  ".join(f"{k}: {v / 1024:.0f} MB" for k, v in base.items()), flush=True)
         rows = []
         runs = [(small, args.min_count), (large, args.min_count)]
@@ -189,7 +192,8 @@ def main(argv=None) -> int:
         if {"torch", "gensim"} <= set(args.backends):
             summary["ours_over_gensim_large"] = round(by[("torch", large.name)] / by[("gensim", large.name)], 2)
             print(f"ours / gensim at {sizes[large.name]:,} tokens: x{summary['ours_over_gensim_large']:.2f} "
-                  f"(torch's import alone: {base['import torch'] / 1024:.0f} MB)", flush=True)
+                  f"(torch's import alone: {base['import torch'] / 1024:.0f} MB, numba and the compiled loop "
+                  f"{(base['and its compiled loop'] - base['import our trainer']) / 1024:.0f} MB more)", flush=True)
         if args.json:
             args.json.write_text(json.dumps({"sizes": sizes, "imports_kb": base, "rows": rows, **summary},
                                             indent=2) + "\n", encoding="utf-8")
